@@ -1,0 +1,174 @@
+/**
+ * The tool registry: every tool is data ({@linkcode ToolDef}); filtering by mode, toolsets and allow/deny lists
+ * happens once, here.
+ * @module
+ */
+import type { z } from "zod";
+import type { PveApi } from "../pve/types.ts";
+import type { GuestRef } from "../pve/guests.ts";
+
+/** Operating modes, from least to most powerful. */
+export const MODES = ["read-only", "operator", "admin"] as const;
+/** One of {@linkcode MODES}. */
+export type Mode = (typeof MODES)[number];
+
+/** What a single call does to the cluster; decides the mode it needs and the rate-limit bucket. */
+export type CallClass = "read" | "write" | "destructive";
+
+/** The lowest mode that may run a call of a class. */
+export const MODE_FOR_CLASS: Record<CallClass, Mode> = { read: "read-only", write: "operator", destructive: "admin" };
+
+/** True when `mode` is at least `needed`. */
+export function modeAllows(mode: Mode, needed: Mode): boolean {
+  return MODES.indexOf(mode) >= MODES.indexOf(needed);
+}
+
+/** Toolsets group tools so operators can switch whole areas on and off. */
+export const TOOLSETS = [
+  "cluster",
+  "nodes",
+  "guests",
+  "snapshots",
+  "backups",
+  "storage",
+  "tasks",
+  "metrics",
+  "agent",
+  "firewall",
+  "access",
+  "pools",
+  "ha",
+  "ceph",
+  "sdn",
+  "raw",
+  "audit",
+] as const;
+/** One of {@linkcode TOOLSETS}. */
+export type Toolset = (typeof TOOLSETS)[number];
+
+/** Toolsets enabled when the operator names none. */
+export const DEFAULT_TOOLSETS: readonly Toolset[] = [
+  "cluster",
+  "nodes",
+  "guests",
+  "snapshots",
+  "backups",
+  "storage",
+  "tasks",
+];
+
+/** MCP tool annotations; all four are required because the protocol's defaults are pessimistic. */
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** Who is calling: a stdio session or an authenticated HTTP client. */
+export interface Principal {
+  id: string;
+  transport: "stdio" | "http";
+  /** Cap on the mode (a device token's mode); the server mode still applies. */
+  mode?: Mode;
+  /** Cap on toolsets (a device token's toolsets). */
+  toolsets?: readonly string[];
+  client?: { name: string; version: string };
+}
+
+/** Progress report while a tool waits for something (PVE task). */
+export interface ProgressUpdate {
+  message: string;
+  progress?: number;
+  total?: number;
+}
+
+/** What a handler gets besides its arguments. */
+export interface ToolContext {
+  /** Credential for reads. */
+  pve: PveApi;
+  /** Credential for changes (the read one when no separate write credential is configured). */
+  pveWrite: PveApi;
+  /** Name of the cluster this call addresses. */
+  cluster: string;
+  /** Resolves a vmid to its node and type (cached view of /cluster/resources). */
+  resolveGuest(vmid: number): Promise<GuestRef>;
+  signal: AbortSignal;
+  principal: Principal;
+  progress(update: ProgressUpdate): Promise<void>;
+  /** Records a UPID the call started (audit, cancellation). */
+  noteTask(upid: string): void;
+  /** Longest time a tool may wait for a PVE task, in milliseconds. */
+  maxTaskWaitMs: number;
+}
+
+/** A tool, as data. `I` is the zod input object, `O` the zod output schema. */
+export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodType = z.ZodType> {
+  /** snake_case, `^[a-z][a-z0-9_]{0,63}$`. */
+  name: string;
+  title: string;
+  description: string;
+  toolset: Toolset;
+  annotations: ToolAnnotations;
+  /** PVE privileges the credential needs (docs, `doctor`, least-privilege role). */
+  privileges: readonly string[];
+  input: I;
+  output: O;
+  /** Class of one call; by default derived from the annotations. */
+  classify?: (args: z.infer<I>) => CallClass;
+  /** Guest the call targets, for selectors and protection. */
+  target?: (args: z.infer<I>) => number | undefined;
+  handler: (args: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
+  /** Short text rendering of the result; structured content carries the data. */
+  text: (out: z.infer<O>) => string;
+}
+
+/** Identity helper that keeps the generic types of a tool definition. */
+export function defineTool<I extends z.ZodObject, O extends z.ZodType>(def: ToolDef<I, O>): ToolDef<I, O> {
+  return def;
+}
+
+/** The class of a call: the tool's own rule, else its annotations. */
+export function classOf(def: ToolDef, args: unknown): CallClass {
+  if (def.classify) return def.classify(args as never);
+  if (def.annotations.readOnlyHint) return "read";
+  return def.annotations.destructiveHint ? "destructive" : "write";
+}
+
+/** The most powerful class any call of the tool can have (decides whether it is listed in a mode). */
+export function minimumClass(def: ToolDef): CallClass {
+  if (def.annotations.readOnlyHint) return "read";
+  return def.annotations.destructiveHint && !def.classify ? "destructive" : "write";
+}
+
+/** Settings that decide which tools exist for a session. */
+export interface ToolFilter {
+  mode: Mode;
+  toolsets: readonly string[];
+  allowTools: readonly string[];
+  denyTools: readonly string[];
+}
+
+/**
+ * Why a tool is not available under a filter, or undefined when it is. Read-only wins over everything; deny wins
+ * over allow; an allow list, when given, names the only tools offered.
+ */
+export function unavailableReason(def: ToolDef, filter: ToolFilter): string | undefined {
+  const needed = MODE_FOR_CLASS[minimumClass(def)];
+  if (!modeAllows(filter.mode, needed)) {
+    return `tool "${def.name}" needs mode ${needed}, the server runs in ${filter.mode}`;
+  }
+  if (filter.denyTools.includes(def.name)) return `tool "${def.name}" is denied by the operator`;
+  if (filter.allowTools.length > 0 && !filter.allowTools.includes(def.name)) {
+    return `tool "${def.name}" is not in the operator's allow list`;
+  }
+  if (!filter.allowTools.includes(def.name) && !filter.toolsets.includes(def.toolset)) {
+    return `toolset "${def.toolset}" is not enabled`;
+  }
+  return undefined;
+}
+
+/** The tools available under a filter, in registry order. */
+export function selectTools(all: readonly ToolDef[], filter: ToolFilter): ToolDef[] {
+  return all.filter((def) => unavailableReason(def, filter) === undefined);
+}
