@@ -1,0 +1,75 @@
+/**
+ * Turns a loaded configuration into the {@linkcode App}: PVE clients per cluster, tools, policy, audit, limits.
+ * @module
+ */
+import type { Config } from "../config/schema.ts";
+import { createPveClient } from "../pve/client.ts";
+import type { PveApi } from "../pve/types.ts";
+import { createPolicy } from "../policy/policy.ts";
+import { ALL_TOOLS } from "../tools/all.ts";
+import { type Toolset } from "../tools/registry.ts";
+import { type App, type AuditSink, clusterHandle, type ClusterHandle, NO_AUDIT, NO_LIMIT, type RateLimiter } from "./app.ts";
+import { VERSION } from "../version.ts";
+
+type ClusterConfig = Config["clusters"][string];
+type Credential = { tokenId?: string | undefined; tokenSecret?: string | undefined; user?: string | undefined; password?: string | undefined };
+
+function clientFor(name: string, c: ClusterConfig, cred: Credential): PveApi & { close(): void } {
+  const auth = cred.tokenId !== undefined && cred.tokenSecret !== undefined
+    ? { tokenId: cred.tokenId, tokenSecret: cred.tokenSecret }
+    : cred.user !== undefined && cred.password !== undefined
+    ? { user: cred.user, password: cred.password }
+    : undefined;
+  if (!auth) {
+    throw new TypeError(`Cluster "${name}" has no usable credential: set a token id and secret, or a user and password`);
+  }
+  return createPveClient({
+    host: c.host,
+    port: c.port,
+    tls: {
+      ...(c.caFile ? { caFile: c.caFile } : {}),
+      ...(c.fingerprint ? { fingerprint: c.fingerprint } : {}),
+      ...(c.verifySsl ? {} : { insecure: true }),
+    },
+    auth,
+    timeoutMs: c.timeoutMs,
+  });
+}
+
+/** Optional hooks the caller supplies (HTTP serving adds audit and limits; tests inject their own). */
+export interface BuildOptions {
+  audit?: AuditSink;
+  limiter?: RateLimiter;
+}
+
+/** Builds the application; `close` releases upstream connections. */
+export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<{ app: App; close: () => Promise<void> }> {
+  const clients: { close(): void }[] = [];
+  const clusters = new Map<string, ClusterHandle>();
+  for (const [name, c] of Object.entries(config.clusters)) {
+    const read = clientFor(name, c, c);
+    clients.push(read);
+    let write: PveApi = read;
+    if (c.write && (c.write.tokenId || c.write.user)) {
+      const w = clientFor(name, c, c.write);
+      clients.push(w);
+      write = w;
+    }
+    clusters.set(name, clusterHandle(name, read, write));
+  }
+  const p = config.policy;
+  const app: App = {
+    name: "pve-mcp",
+    version: VERSION,
+    clusters,
+    defaultCluster: config.defaultCluster,
+    tools: ALL_TOOLS,
+    filter: { mode: p.mode, toolsets: p.toolsets as Toolset[], allowTools: p.allowTools, denyTools: p.denyTools },
+    policy: createPolicy({ mode: p.mode, guests: p.guests, protected: p.protected }),
+    audit: opts.audit ?? NO_AUDIT,
+    limiter: opts.limiter ?? NO_LIMIT,
+    maxTaskWaitMs: p.maxTaskWaitSeconds * 1000,
+  };
+  await Promise.resolve();
+  return { app, close: () => Promise.resolve(clients.forEach((c) => c.close())) };
+}
