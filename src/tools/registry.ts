@@ -102,6 +102,18 @@ export interface ToolContext {
   maxTaskWaitMs: number;
 }
 
+/** What a change will do: shown to the human who confirms it, and returned by a dry run. */
+export interface ChangePlan {
+  /** E.g. `stop VM 105`. */
+  action: string;
+  /** E.g. `qemu 105 "db1" on pve2`. */
+  target: string;
+  /** Current state, e.g. `running, 4 snapshots`. */
+  current: string;
+  /** What will happen, e.g. `hard power-off: unsaved data in the guest is lost`. */
+  effect: string;
+}
+
 /** A tool, as data. `I` is the zod input object, `O` the zod output schema. */
 export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodType = z.ZodType> {
   /** snake_case, `^[a-z][a-z0-9_]{0,63}$`. */
@@ -118,6 +130,11 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
   classify?: (args: z.infer<I>) => CallClass;
   /** Guest the call targets, for selectors and protection. */
   target?: (args: z.infer<I>) => number | undefined;
+  /**
+   * Describes what a change will do. Required for tools that can be destructive: the pipeline shows it to the human
+   * for confirmation and returns it for `dry_run: true`.
+   */
+  plan?: (args: z.infer<I>, ctx: ToolContext) => Promise<ChangePlan>;
   handler: (args: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
   /** Short text rendering of the result; structured content carries the data. */
   text: (out: z.infer<O>) => string;

@@ -1,0 +1,101 @@
+/**
+ * End-to-end harness: the real server as a stdio subprocess, a real MCP client, and the simulator over HTTPS.
+ */
+import { Client } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { startSimulator } from "../../src/sim/mod.ts";
+
+/** Repository root (tests run from anywhere). */
+export const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Env vars the child needs to find Deno's cache and the registry. */
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of ["PATH", "HOME", "DENO_DIR", "DENO_TLS_CA_STORE", "DENO_NO_UPDATE_CHECK", "NO_COLOR", "TMPDIR"]) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
+
+export type Sim = Awaited<ReturnType<typeof startSimulator>>;
+
+/** Options of one stack. */
+export interface StackOptions {
+  /** Which simulator token the server uses. */
+  token?: "admin" | "auditor";
+  mode?: "read-only" | "operator" | "admin";
+  env?: Record<string, string>;
+  sim?: Sim;
+  simOptions?: Parameters<typeof startSimulator>[0];
+  clientCapabilities?: Record<string, unknown>;
+  /** Extra args after `serve`. */
+  args?: string[];
+}
+
+/** A running stack: simulator, server subprocess, connected client. */
+export interface Stack {
+  sim: Sim;
+  client: Client;
+  stderr: () => string;
+  close: () => Promise<void>;
+}
+
+/** Starts simulator (unless given), server and client. */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const ownSim = opts.sim === undefined;
+  const sim = opts.sim ?? await startSimulator(opts.simOptions ?? {});
+  const dir = await Deno.makeTempDir({ prefix: "pve-mcp-e2e-" });
+  const caFile = `${dir}/ca.pem`;
+  await Deno.writeTextFile(caFile, sim.caCertPem);
+  const token = sim.tokens[opts.token ?? "admin"];
+  const env = {
+    ...baseEnv(),
+    PROXMOX_HOST: "127.0.0.1",
+    PROXMOX_PORT: String(sim.port),
+    PROXMOX_TOKEN_ID: token.tokenId,
+    PROXMOX_TOKEN_SECRET: token.secret,
+    PROXMOX_CA_FILE: caFile,
+    PROXMOX_MCP_MODE: opts.mode ?? "read-only",
+    PROXMOX_MCP_LOG_LEVEL: "debug",
+    ...opts.env,
+  };
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: ["run", "-A", "--quiet", `${ROOT}src/main.ts`, "serve", ...(opts.args ?? [])],
+    env,
+    cwd: dir,
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
+  const client = new Client({ name: "e2e", version: "1.0.0" }, { capabilities: opts.clientCapabilities ?? {} });
+  await client.connect(transport);
+  return {
+    sim,
+    client,
+    stderr: () => stderr,
+    close: async () => {
+      await client.close();
+      if (ownSim) await sim.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Calls a tool and returns the result (throws on protocol errors). */
+export async function call(client: Client, name: string, args: Record<string, unknown> = {}) {
+  const res = await client.callTool({ name, arguments: args });
+  return res as { content: { type: string; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
+}
+
+/** Minimal assertion helpers (no @std in this environment). */
+export function assert(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+export function assertEquals(actual: unknown, expected: unknown, msg = ""): void {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`${msg}\nexpected: ${e}\nactual:   ${a}`);
+}
