@@ -5,5 +5,6 @@
 import { main } from "./cli/main.ts";
 
 if (import.meta.main) {
-  Deno.exitCode = await main(Deno.args);
+  // Exit explicitly: open upstream keep-alive connections must not hold the process once the command is done.
+  Deno.exit(await main(Deno.args));
 }
