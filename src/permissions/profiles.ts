@@ -1,0 +1,106 @@
+/**
+ * Deno permission profiles: the one place that says which flags the program runs with. `scripts/compile.ts` bakes
+ * them into the binaries, `scripts/bundle.ts` and the sandbox tests run the bundle with them, docs/install.md shows
+ * them (checked by a test). Nothing else may spell out permission flags by hand.
+ *
+ * - `release`: the download-and-run binary. It cannot know the operator's Proxmox hosts, listen address or paths at
+ *   build time, so net/read/write are open except where Deno lets us narrow them; env, subprocesses, FFI, sys and
+ *   remote imports are closed. `serve` drops what it no longer needs after start-up (src/runtime/drop_permissions.ts).
+ * - `locked`: the appliance / air-gapped binary, built for fixed Proxmox hosts, listen addresses and directories.
+ *
+ * @module
+ */
+import { LOCKED_ARG_HELP, type LockedOptions, validateLockedOptions } from "./locked_options.ts";
+
+export type { LockedArgValues, LockedOptions, TargetOs, ValidLockedOptions } from "./locked_options.ts";
+export {
+  LOCKED_ARG_HELP,
+  LOCKED_PARSE_OPTIONS,
+  parseHostPort,
+  parseLockedArgs,
+  validateLockedOptions,
+} from "./locked_options.ts";
+
+/** The profile names. */
+export const PROFILE_NAMES = ["release", "locked"] as const;
+/** One of {@linkcode PROFILE_NAMES}. */
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/** What a profile is built for: `release` needs nothing, `locked` needs its hosts and paths. */
+export type ProfileOptions = { profile: "release" } | ({ profile: "locked" } & LockedOptions);
+
+/**
+ * Environment variables the program may read (Deno `--allow-env` syntax, `*` is a suffix wildcard).
+ * `PROXMOX_*` covers the names users of other Proxmox MCP servers already have (`PROXMOX_HOST`, `PROXMOX_TOKEN_ID`,
+ * …, and the `*_FILE` variants) and our own `PROXMOX_MCP_*`. Nothing else: the MCP SDK, zod and LogTape read no
+ * environment variables, and the Deno runtime reads its own (`DENO_*`, `NO_COLOR`) outside the permission system.
+ * Every other variable reads as `undefined` (`--ignore-env`), so a library probing e.g. `DEBUG` cannot crash us.
+ */
+export const ALLOWED_ENV: readonly string[] = ["PROXMOX_*"];
+
+/**
+ * Networks the `release` binary may never reach: link-local IPv4 (169.254.0.0/16, which holds the cloud instance
+ * metadata services of AWS, GCP, Azure, OpenStack, …), AWS's IPv6 metadata address and Alibaba Cloud's metadata
+ * address. A Proxmox VE API is never there, and a request steered there (a mistyped host, DNS pointed at it, a
+ * crafted path) must not be able to read instance credentials. Deno checks these against the resolved address too,
+ * so a host name pointing there is refused as well. (Deno accepts CIDR ranges for IPv4 only, hence the single IPv6
+ * address.)
+ */
+export const DENIED_NETWORKS: readonly string[] = ["169.254.0.0/16", "[fd00:ec2::254]", "100.100.100.200"];
+
+/**
+ * Flags every profile shares: never prompt (a prompt would block an MCP stdio session), no subprocess, no FFI, no
+ * OS information, no remote imports. `--allow-import=invalid:1` replaces Deno's default import allow-list (deno.land,
+ * jsr.io, esm.sh, …) with a reserved, unreachable name so that `--deny-import` then denies every remote import.
+ */
+const COMMON_CLOSED: readonly string[] = [
+  "--deny-run",
+  "--deny-ffi",
+  "--deny-sys",
+  "--allow-import=invalid:1",
+  "--deny-import",
+];
+
+function envFlags(): string[] {
+  return [`--allow-env=${ALLOWED_ENV.join(",")}`, "--ignore-env"];
+}
+
+/**
+ * Returns the exact Deno permission flags of a profile, in a stable order, ready for `deno run` / `deno compile`.
+ *
+ * @example
+ * ```ts
+ * permissionFlags({ profile: "release" });
+ * permissionFlags({ profile: "locked", pveHosts: ["pve1.lan:8006"], listen: [], configDir: "/etc/pve-mcp",
+ *   dataDir: "/var/lib/pve-mcp" });
+ * ```
+ * @throws {Error} when `locked` options are invalid (relative path, bad host:port, a comma in a path, …).
+ */
+export function permissionFlags(opts: ProfileOptions): string[] {
+  if (opts.profile === "release") {
+    return [
+      "--no-prompt",
+      ...envFlags(),
+      "--allow-net",
+      `--deny-net=${DENIED_NETWORKS.join(",")}`,
+      "--allow-read",
+      "--allow-write",
+      ...COMMON_CLOSED,
+    ];
+  }
+  const locked = validateLockedOptions(opts);
+  const net = [...locked.pveHosts, ...locked.listen];
+  const read = [locked.configDir, locked.dataDir, ...locked.extraRead];
+  return [
+    "--no-prompt",
+    ...envFlags(),
+    `--allow-net=${net.join(",")}`,
+    `--allow-read=${read.join(",")}`,
+    `--allow-write=${locked.dataDir}`,
+    ...COMMON_CLOSED,
+  ];
+}
+
+/** Usage text of the profile options shared by `deno task compile` and `deno task bundle`. */
+export const PROFILE_ARG_HELP = `  --profile release|locked   Permission profile (default: release)
+${LOCKED_ARG_HELP}`;
