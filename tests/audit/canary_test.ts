@@ -1,0 +1,43 @@
+import { ok as assert } from "node:assert/strict";
+import { createAuditLog } from "../../src/audit/log.ts";
+import type { Principal } from "../../src/tools/registry.ts";
+import { entry, KEY, tempLogDir } from "./helpers.ts";
+
+const CANARY = "CANARY-7f3e9a1c-d2b4-4e8f-9a6b-5c1d0e2f3a4b";
+
+Deno.test("audit canary: no secret value reaches any record", async () => {
+  const t = await tempLogDir();
+  try {
+    const log = await createAuditLog({ dir: t.dir, key: KEY });
+    const principal: Principal = { id: "dev", transport: "http" };
+    const secretArgs: Record<string, unknown>[] = [
+      { password: CANARY },
+      { cipassword: CANARY },
+      { sshkeys: `ssh-ed25519 ${CANARY}` },
+      { tokenSecret: CANARY },
+      { token: CANARY },
+      { key: CANARY },
+      { config: { nested: { password: CANARY } } },
+      { list: [{ apiKey: CANARY }] },
+      { note: `header PVEAPIToken=root@pam!ci=${CANARY}` },
+      { note: `Authorization: Bearer ${CANARY}` },
+      { note: `-----BEGIN RSA PRIVATE KEY-----\n${CANARY}\n-----END RSA PRIVATE KEY-----` },
+      { content: CANARY, path: "/etc/shadow" },
+      { value: `enc:v1:${CANARY}` },
+      { dev: `pvemcp_${CANARY}` },
+    ];
+    for (const args of secretArgs) {
+      await log.write(entry({ tool: "guest_agent_file_write", arguments: args }));
+      await log.write({ principal, tool: "guest_agent", cluster: "c", class: "write", args, phase: "intent" });
+    }
+    await log.write(entry({ phase: "auth", decision: "denied", reason: `bad token Bearer ${CANARY}` }));
+    await log.write(entry({ reason: `PVEAPIToken=a@b!c=${CANARY}`, arguments: { password: "secret://root-pw" } }));
+    await log.close();
+    const text = await Deno.readTextFile(log.activePath);
+    assert(!text.includes(CANARY), "the canary leaked into the audit log");
+    assert(!text.includes("7f3e9a1c"), "part of the canary leaked into the audit log");
+    assert(text.includes("secret://root-pw"), "secret:// references are kept");
+  } finally {
+    await t.cleanup();
+  }
+});
