@@ -5,6 +5,7 @@
  */
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { log } from "../log.ts";
+import { auditLocation } from "./files.ts";
 
 /** Where the key came from. */
 export type AuditKeySource = "config" | "file" | "generated";
@@ -19,9 +20,12 @@ export interface AuditKey {
 
 const MIN_KEY_CHARS = 16;
 
-/** Default key file for a log directory: `<dir>.key` next to the directory (`/var/lib/pve-mcp/audit.key`). */
-export function defaultAuditKeyFile(dir: string): string {
-  const abs = resolve(dir);
+/**
+ * Default key file for a log (`audit.path`): `<log dir>.key` beside the log directory — `/var/lib/pve-mcp/audit`
+ * gives `/var/lib/pve-mcp/audit.key`, `/var/log/pve-mcp/audit.jsonl` gives `/var/log/pve-mcp.key`.
+ */
+export function defaultAuditKeyFile(path: string): string {
+  const abs = resolve(auditLocation(path).dir);
   return `${abs.replace(/\/+$/, "")}.key`;
 }
 
@@ -39,7 +43,8 @@ function base64url(bytes: Uint8Array): string {
  * {@linkcode defaultAuditKeyFile}), creating it with 256 random bits and mode 0600 when it does not exist.
  * Throws when the key file would live inside the log directory, is empty, or the configured key is too short.
  */
-export async function resolveAuditKey(opts: { dir: string; key?: string; keyFile?: string }): Promise<AuditKey> {
+export async function resolveAuditKey(opts: { path: string; key?: string; keyFile?: string }): Promise<AuditKey> {
+  const dir = auditLocation(opts.path).dir;
   if (opts.key !== undefined && opts.key !== "") {
     if (opts.key.length < MIN_KEY_CHARS) {
       throw new Error(
@@ -49,10 +54,10 @@ export async function resolveAuditKey(opts: { dir: string; key?: string; keyFile
     }
     return { key: new TextEncoder().encode(opts.key), source: "config" };
   }
-  const keyFile = resolve(opts.keyFile ?? defaultAuditKeyFile(opts.dir));
-  if (isInside(keyFile, opts.dir)) {
+  const keyFile = resolve(opts.keyFile ?? defaultAuditKeyFile(opts.path));
+  if (isInside(keyFile, dir)) {
     throw new Error(
-      `Cannot use audit key file ${keyFile}: it is inside the audit log directory ${resolve(opts.dir)}; ` +
+      `Cannot use audit key file ${keyFile}: it is inside the audit log directory ${resolve(dir)}; ` +
         "keep the key apart from the log (set audit.keyFile to a path outside it)",
     );
   }

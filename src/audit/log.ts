@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { log } from "../log.ts";
 import { checkLine, encodeRecord, hashLine } from "./chain.ts";
-import { ACTIVE_FILE, listAuditFiles, rotatedName } from "./files.ts";
+import { auditLocation, listAuditFiles, rotatedName } from "./files.ts";
 import { redactArguments, scrubText } from "./redact.ts";
 import {
   type AuditEntry,
@@ -20,9 +20,12 @@ import {
 
 /** Options of {@linkcode createAuditLog}. */
 export interface AuditLogOptions {
-  /** Log directory (created 0700 when absent). The active file is `audit.jsonl` inside it. */
-  dir: string;
-  /** HMAC key, see `resolveAuditKey`. Keep it outside `dir`. */
+  /**
+   * The log: a directory (created 0700 when absent; the active file is `audit.jsonl` inside it) or the active file's
+   * path ending in `.jsonl`.
+   */
+  path: string;
+  /** HMAC key, see `resolveAuditKey`. Keep it outside the log directory. */
   key: Uint8Array;
   /** Rotate before the active file would exceed this many bytes. Default 10 MiB. */
   maxBytes?: number;
@@ -37,6 +40,7 @@ export interface AuditLogOptions {
 
 /** The writer returned by {@linkcode createAuditLog}. */
 export interface AuditLog extends AuditWriter {
+  /** Directory holding the log's files. */
   readonly dir: string;
   /** Path of the active file. */
   readonly activePath: string;
@@ -50,17 +54,18 @@ const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 const encoder = new TextEncoder();
 
 /**
- * Opens (or creates) the audit log in `opts.dir`, taking an exclusive lock so two processes never interleave
+ * Opens (or creates) the audit log at `opts.path`, taking an exclusive lock so two processes never interleave
  * records. Recovers the chain head from the newest record; a torn last line (crash mid-write) is cut off and a
  * `recovered` record notes how many bytes were dropped. Refuses to open when the newest record does not verify with
  * the key (altered log, or another key).
  */
 export async function createAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
-  const dir = opts.dir;
+  const loc = auditLocation(opts.path);
+  const dir = loc.dir;
   const now = opts.now ?? Date.now;
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const fsyncAll = opts.fsync === "always";
-  const activePath = join(dir, ACTIVE_FILE);
+  const activePath = join(dir, loc.active);
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
 
   let file = await openActive(activePath);
@@ -71,8 +76,8 @@ export async function createAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
 
-  const files = await listAuditFiles(dir);
-  for (const f of files) if (f.name !== ACTIVE_FILE) nextRotation = Math.max(nextRotation, f.index + 1);
+  const files = await listAuditFiles(loc);
+  for (const f of files) if (f.name !== loc.active) nextRotation = Math.max(nextRotation, f.index + 1);
 
   // Recover the head: the active file's last whole line, else the newest rotated file's.
   let torn = 0;
@@ -98,7 +103,7 @@ export async function createAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     }
   }
   if (head.seq === 0) {
-    const rotated = files.filter((f) => f.name !== ACTIVE_FILE);
+    const rotated = files.filter((f) => f.name !== loc.active);
     const newest = rotated[rotated.length - 1];
     if (newest !== undefined) head = headFrom(await Deno.readFile(newest.path), newest.path, opts.key);
   }
@@ -126,7 +131,7 @@ export async function createAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
   }
 
   async function rotate(): Promise<void> {
-    const target = join(dir, rotatedName(nextRotation));
+    const target = join(dir, rotatedName(loc.active, nextRotation));
     try {
       await Deno.rename(activePath, target);
     } catch (err) {
@@ -142,7 +147,7 @@ export async function createAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     size = 0;
     old.close();
     if (opts.maxFiles !== undefined) {
-      const rotated = (await listAuditFiles(dir)).filter((f) => f.name !== ACTIVE_FILE);
+      const rotated = (await listAuditFiles(loc)).filter((f) => f.name !== loc.active);
       for (const stale of rotated.slice(0, Math.max(0, rotated.length - opts.maxFiles))) await Deno.remove(stale.path);
     }
   }
@@ -163,7 +168,7 @@ export async function createAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
         principal: "pve-mcp",
         transport: "internal",
         decision: "allowed",
-        reason: `dropped ${torn} bytes of a torn record at the end of ${ACTIVE_FILE} (crash while writing)`,
+        reason: `dropped ${torn} bytes of a torn record at the end of ${loc.active} (crash while writing)`,
         prevHash: head.hash,
       }, true)
     );

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { checkLine } from "./chain.ts";
-import { ACTIVE_FILE, listAuditFiles } from "./files.ts";
+import { auditLocation, listAuditFiles } from "./files.ts";
 import type { AuditRecord } from "./types.ts";
 
 /** A record read back, with whether its HMAC verified (only when a key was given). */
@@ -39,10 +39,13 @@ function parse(line: string, key: Uint8Array | undefined): ReadRecord | undefine
   }
 }
 
-/** The newest records of the log in `dir` (oldest first), reading rotated files only as far back as needed. */
-export async function readRecentAudit(dir: string, opts: ReadRecentOptions = {}): Promise<ReadRecord[]> {
+/**
+ * The newest records of the log at `path` (directory or active file; oldest first), reading rotated files only as
+ * far back as needed.
+ */
+export async function readRecentAudit(path: string, opts: ReadRecentOptions = {}): Promise<ReadRecord[]> {
   const limit = Math.max(1, Math.min(opts.limit ?? 20, 1000));
-  const files = await listAuditFiles(dir);
+  const files = await listAuditFiles(auditLocation(path));
   const out: ReadRecord[] = [];
   for (let i = files.length - 1; i >= 0 && out.length < limit; i--) {
     const text = await Deno.readTextFile((files[i] as { path: string }).path);
@@ -81,8 +84,8 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Records with `seq > after`, oldest first, reading rotated files only as far back as needed. */
-async function readSince(dir: string, after: number, key: Uint8Array | undefined): Promise<ReadRecord[]> {
-  const files = await listAuditFiles(dir);
+async function readSince(path: string, after: number, key: Uint8Array | undefined): Promise<ReadRecord[]> {
+  const files = await listAuditFiles(auditLocation(path));
   const out: ReadRecord[] = [];
   for (let i = files.length - 1; i >= 0; i--) {
     const text = await Deno.readTextFile((files[i] as { path: string }).path);
@@ -100,11 +103,12 @@ async function readSince(dir: string, after: number, key: Uint8Array | undefined
  * into rotated files between two polls are read from there, so none is skipped.
  */
 export async function followAudit(
-  dir: string,
+  logPath: string,
   onRecord: (r: ReadRecord) => void | Promise<void>,
   opts: FollowOptions,
 ): Promise<void> {
-  const path = join(dir, ACTIVE_FILE);
+  const loc = auditLocation(logPath);
+  const path = join(loc.dir, loc.active);
   const sleep = opts.sleep ?? defaultSleep;
   const statOf = async () => {
     try {
@@ -114,7 +118,7 @@ export async function followAudit(
       return { size: 0, ino: null };
     }
   };
-  const existing = await readRecentAudit(dir, { limit: 1 });
+  const existing = await readRecentAudit(logPath, { limit: 1 });
   let lastSeq = existing[0]?.record.seq ?? 0;
   let { size: offset, ino } = await statOf();
   const emit = async (recs: ReadRecord[]) => {
@@ -132,7 +136,7 @@ export async function followAudit(
       // Rotated since the last poll: pick up everything after lastSeq from all files.
       ino = now.ino;
       offset = now.size;
-      await emit(await readSince(dir, lastSeq, opts.key));
+      await emit(await readSince(logPath, lastSeq, opts.key));
       continue;
     }
     if (now.size <= offset) continue;

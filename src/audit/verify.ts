@@ -6,7 +6,7 @@
  */
 import { basename } from "node:path";
 import { checkLine, hashLine } from "./chain.ts";
-import { listAuditFiles } from "./files.ts";
+import { auditLocation, isRotatedName, listAuditFiles } from "./files.ts";
 import { GENESIS_HASH } from "./types.ts";
 
 const HMAC_END = /,"hmac":"[0-9a-f]{64}"\}/;
@@ -38,12 +38,14 @@ export interface AuditVerifyResult {
 }
 
 /**
- * Verifies the log at `path`: a directory (all of its audit files, in chain order) or one file.
- * Never throws for a damaged log; throws only when `path` cannot be read.
+ * Verifies the log at `path`: a log directory or active file (then all its files, rotated ones first, in chain
+ * order), or one rotated file on its own. Never throws for a damaged log; throws only when `path` cannot be read.
  */
 export async function verifyAudit(path: string, key: Uint8Array): Promise<AuditVerifyResult> {
   const info = await Deno.stat(path);
-  const files = info.isDirectory ? (await listAuditFiles(path)).map((f) => f.path) : [path];
+  const single = info.isFile && isRotatedName(basename(path));
+  const loc = info.isDirectory ? { dir: path, active: "audit.jsonl" } : auditLocation(path);
+  const files = single ? [path] : (await listAuditFiles(loc)).map((f) => f.path);
   const result: AuditVerifyResult = { ok: true, files, records: 0, startsLate: false };
   let prev: { seq: number; hash: string } | undefined;
   const decoder = new TextDecoder();

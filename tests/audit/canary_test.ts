@@ -8,7 +8,7 @@ const CANARY = "CANARY-7f3e9a1c-d2b4-4e8f-9a6b-5c1d0e2f3a4b";
 Deno.test("audit canary: no secret value reaches any record", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY });
+    const log = await createAuditLog({ path: t.dir, key: KEY });
     const principal: Principal = { id: "dev", transport: "http" };
     const secretArgs: Record<string, unknown>[] = [
       { password: CANARY },

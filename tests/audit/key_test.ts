@@ -5,13 +5,13 @@ import { tempLogDir } from "./helpers.ts";
 Deno.test("audit key: generated once as a 0600 file beside the log dir, then reused", async () => {
   const t = await tempLogDir();
   try {
-    const first = await resolveAuditKey({ dir: t.dir });
+    const first = await resolveAuditKey({ path: t.dir });
     assertEquals(first.source, "generated");
     assertEquals(first.keyFile, `${t.root}/audit.key`);
     assertEquals(defaultAuditKeyFile(`${t.dir}/`), `${t.root}/audit.key`);
     assertEquals(((await Deno.stat(first.keyFile!)).mode ?? 0) & 0o777, 0o600);
     assert(first.key.length >= 40);
-    const again = await resolveAuditKey({ dir: t.dir });
+    const again = await resolveAuditKey({ path: t.dir });
     assertEquals(again.source, "file");
     assertEquals(again.key, first.key);
   } finally {
@@ -22,7 +22,7 @@ Deno.test("audit key: generated once as a 0600 file beside the log dir, then reu
 Deno.test("audit key: a key file inside the log dir is refused", async () => {
   const t = await tempLogDir();
   try {
-    await assertRejects(resolveAuditKey({ dir: t.dir, keyFile: `${t.dir}/k` }), /inside the audit log directory/);
+    await assertRejects(resolveAuditKey({ path: t.dir, keyFile: `${t.dir}/k` }), /inside the audit log directory/);
   } finally {
     await t.cleanup();
   }
@@ -31,9 +31,9 @@ Deno.test("audit key: a key file inside the log dir is refused", async () => {
 Deno.test("audit key: configured key is used; a short one is refused without echoing it", async () => {
   const t = await tempLogDir();
   try {
-    const k = await resolveAuditKey({ dir: t.dir, key: "a-long-enough-configured-key" });
+    const k = await resolveAuditKey({ path: t.dir, key: "a-long-enough-configured-key" });
     assertEquals(k.source, "config");
-    await assertRejects(resolveAuditKey({ dir: t.dir, key: "short-s3cr3t" }), (e: Error) => {
+    await assertRejects(resolveAuditKey({ path: t.dir, key: "short-s3cr3t" }), (e: Error) => {
       assert(e.message.includes("at least 16") && !e.message.includes("short-s3cr3t"));
       return true;
     });

@@ -33,7 +33,7 @@ Deno.test("audit: a writer killed with SIGKILL leaves a log that verifies up to 
       if (v.tornTail !== undefined) console.log(`round ${round}: torn tail of ${v.tornTail.bytes} bytes tolerated`);
 
       // The next writer recovers and continues the same chain.
-      const log = await createAuditLog({ dir: t.dir, key: KEY, maxBytes: 200_000 });
+      const log = await createAuditLog({ path: t.dir, key: KEY, maxBytes: 200_000 });
       assertEquals(log.head().seq >= v.lastSeq!, true);
       await log.write(entry());
       await log.close();

@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects as assertRejects } from "node:assert/strict";
 import { createAuditLog } from "../../src/audit/log.ts";
 import { verifyAudit } from "../../src/audit/verify.ts";
-import { listAuditFiles } from "../../src/audit/files.ts";
+import { auditLocation, listAuditFiles } from "../../src/audit/files.ts";
 import { AuditWriteError, GENESIS_HASH } from "../../src/audit/types.ts";
 import type { Principal } from "../../src/tools/registry.ts";
 import { entry, KEY, tempLogDir } from "./helpers.ts";
@@ -13,7 +13,7 @@ async function lines(path: string): Promise<Record<string, unknown>[]> {
 Deno.test("audit log: records carry seq, time, chain and HMAC, and verify", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY, now: () => Date.UTC(2026, 0, 2, 3, 4, 5) });
+    const log = await createAuditLog({ path: t.dir, key: KEY, now: () => Date.UTC(2026, 0, 2, 3, 4, 5) });
     await log.write(entry());
     await log.write(entry({ phase: "intent", class: "write", tool: "guest_power", arguments: { vmid: 105 } }));
     await log.close();
@@ -39,7 +39,7 @@ Deno.test("audit log: records carry seq, time, chain and HMAC, and verify", asyn
 Deno.test("audit log: maps call-pipeline events (principal object, denied / rate_limited phases)", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY });
+    const log = await createAuditLog({ path: t.dir, key: KEY });
     const principal: Principal = { id: "dev1", transport: "http", client: { name: "cursor", version: "2" } };
     const base = { principal, tool: "guest_power", cluster: "default", class: "write" as const, args: { vmid: 1 } };
     await log.write({ ...base, phase: "denied", reason: "VM 1 is protected" });
@@ -77,7 +77,7 @@ Deno.test("audit log: maps call-pipeline events (principal object, denied / rate
 Deno.test("audit log: concurrent writes keep one consistent chain", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY });
+    const log = await createAuditLog({ path: t.dir, key: KEY });
     await Promise.all(Array.from({ length: 50 }, (_, i) => log.write(entry({ tool: `t${i}` }))));
     await log.close();
     const v = await verifyAudit(t.dir, KEY);
@@ -90,13 +90,13 @@ Deno.test("audit log: concurrent writes keep one consistent chain", async () => 
 Deno.test("audit log: size-based rotation keeps the chain across files and continues after reopening", async () => {
   const t = await tempLogDir();
   try {
-    let log = await createAuditLog({ dir: t.dir, key: KEY, maxBytes: 1200 });
+    let log = await createAuditLog({ path: t.dir, key: KEY, maxBytes: 1200 });
     for (let i = 0; i < 20; i++) await log.write(entry({ tool: `tool_${i}` }));
     await log.close();
-    const files = await listAuditFiles(t.dir);
+    const files = await listAuditFiles(auditLocation(t.dir));
     assert(files.length >= 5, `expected several files, got ${files.length}`);
     for (const f of files) assert((await Deno.stat(f.path)).size <= 1200, f.name);
-    log = await createAuditLog({ dir: t.dir, key: KEY, maxBytes: 1200 });
+    log = await createAuditLog({ path: t.dir, key: KEY, maxBytes: 1200 });
     assertEquals(log.head().seq, 20);
     await log.write(entry());
     await log.close();
@@ -113,10 +113,10 @@ Deno.test("audit log: size-based rotation keeps the chain across files and conti
 Deno.test("audit log: maxFiles prunes old files; verify reports the late start", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY, maxBytes: 800, maxFiles: 2 });
+    const log = await createAuditLog({ path: t.dir, key: KEY, maxBytes: 800, maxFiles: 2 });
     for (let i = 0; i < 20; i++) await log.write(entry());
     await log.close();
-    assertEquals((await listAuditFiles(t.dir)).length, 3);
+    assertEquals((await listAuditFiles(auditLocation(t.dir))).length, 3);
     const v = await verifyAudit(t.dir, KEY);
     assert(v.ok);
     assert(v.startsLate);
@@ -130,7 +130,7 @@ Deno.test("audit log: a failed write rejects for changes and resolves for reads 
   for (const failReadsOnError of [false, true]) {
     const t = await tempLogDir();
     try {
-      const log = await createAuditLog({ dir: t.dir, key: KEY, failReadsOnError });
+      const log = await createAuditLog({ path: t.dir, key: KEY, failReadsOnError });
       await log.write(entry());
       await log.close(); // from now on every write fails
       await assertRejects(log.write(entry({ phase: "intent", class: "destructive" })), AuditWriteError);
@@ -146,7 +146,7 @@ Deno.test("audit log: a failed write rejects for changes and resolves for reads 
 Deno.test("audit log: an intent is on disk when write() resolves", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY });
+    const log = await createAuditLog({ path: t.dir, key: KEY });
     await log.write(entry({ phase: "intent", class: "write", tool: "guest_power" }));
     const text = await Deno.readTextFile(log.activePath); // read while the log is still open
     assert(text.includes('"phase":"intent"') && text.endsWith("\n"));
@@ -159,8 +159,8 @@ Deno.test("audit log: an intent is on disk when write() resolves", async () => {
 Deno.test("audit log: a second writer on the same directory is refused", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY });
-    await assertRejects(createAuditLog({ dir: t.dir, key: KEY }), /holds its lock/);
+    const log = await createAuditLog({ path: t.dir, key: KEY });
+    await assertRejects(createAuditLog({ path: t.dir, key: KEY }), /holds its lock/);
     await log.close();
   } finally {
     await t.cleanup();
@@ -170,11 +170,11 @@ Deno.test("audit log: a second writer on the same directory is refused", async (
 Deno.test("audit log: refuses to continue a log whose last record does not verify with the key", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY });
+    const log = await createAuditLog({ path: t.dir, key: KEY });
     await log.write(entry());
     await log.close();
     const other = new TextEncoder().encode("another-key-0123456789abcdef");
-    await assertRejects(createAuditLog({ dir: t.dir, key: other }), /last record does not verify/);
+    await assertRejects(createAuditLog({ path: t.dir, key: other }), /last record does not verify/);
   } finally {
     await t.cleanup();
   }
@@ -183,7 +183,7 @@ Deno.test("audit log: refuses to continue a log whose last record does not verif
 Deno.test("audit log: a torn last line is cut off on open and noted in a 'recovered' record", async () => {
   const t = await tempLogDir();
   try {
-    let log = await createAuditLog({ dir: t.dir, key: KEY });
+    let log = await createAuditLog({ path: t.dir, key: KEY });
     for (let i = 0; i < 3; i++) await log.write(entry());
     await log.close();
     const path = log.activePath;
@@ -191,7 +191,7 @@ Deno.test("audit log: a torn last line is cut off on open and noted in a 'recove
     await Deno.writeTextFile(path, full + full.split("\n")[0]!.slice(0, 40)); // a torn 4th record
     const before = await verifyAudit(t.dir, KEY);
     assertEquals([before.ok, before.records, before.tornTail?.bytes], [true, 3, 40]);
-    log = await createAuditLog({ dir: t.dir, key: KEY });
+    log = await createAuditLog({ path: t.dir, key: KEY });
     await log.write(entry());
     await log.close();
     const recs = await lines(path);
@@ -207,17 +207,36 @@ Deno.test("audit log: a torn last line is cut off on open and noted in a 'recove
 Deno.test("audit log: a whole last record without its newline is kept, not dropped", async () => {
   const t = await tempLogDir();
   try {
-    let log = await createAuditLog({ dir: t.dir, key: KEY });
+    let log = await createAuditLog({ path: t.dir, key: KEY });
     for (let i = 0; i < 2; i++) await log.write(entry());
     await log.close();
     const full = await Deno.readTextFile(log.activePath);
     await Deno.writeTextFile(log.activePath, full.slice(0, -1));
     assertEquals((await verifyAudit(t.dir, KEY)).records, 2);
-    log = await createAuditLog({ dir: t.dir, key: KEY });
+    log = await createAuditLog({ path: t.dir, key: KEY });
     await log.write(entry());
     await log.close();
     const v = await verifyAudit(t.dir, KEY);
     assertEquals([v.ok, v.records], [true, 3]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("audit log: audit.path may name the active file; rotated files sit beside it", async () => {
+  const t = await tempLogDir();
+  try {
+    const path = `${t.root}/logs/mcp.jsonl`;
+    const log = await createAuditLog({ path, key: KEY, maxBytes: 900 });
+    for (let i = 0; i < 8; i++) await log.write(entry());
+    await log.close();
+    const names = (await listAuditFiles(auditLocation(path))).map((f) => f.name);
+    assertEquals(names[0], "mcp-000001.jsonl");
+    assertEquals(names[names.length - 1], "mcp.jsonl");
+    const whole = await verifyAudit(path, KEY);
+    assertEquals([whole.ok, whole.records], [true, 8]);
+    const one = await verifyAudit(`${t.root}/logs/mcp-000002.jsonl`, KEY);
+    assert(one.ok && one.startsLate && one.records < 8);
   } finally {
     await t.cleanup();
   }

@@ -6,7 +6,7 @@ import { entry, KEY, tempLogDir } from "./helpers.ts";
 Deno.test("readRecentAudit: newest records across rotated files, filtered and verified", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY, maxBytes: 900 });
+    const log = await createAuditLog({ path: t.dir, key: KEY, maxBytes: 900 });
     for (let i = 1; i <= 15; i++) await log.write(entry({ tool: i % 3 === 0 ? "guest_power" : "guest_list" }));
     await log.close();
     const last = await readRecentAudit(t.dir, { limit: 4, key: KEY });
@@ -22,7 +22,7 @@ Deno.test("readRecentAudit: newest records across rotated files, filtered and ve
 Deno.test("followAudit: yields new records, across rotation, until aborted (fake sleep)", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY, maxBytes: 900 });
+    const log = await createAuditLog({ path: t.dir, key: KEY, maxBytes: 900 });
     await log.write(entry()); // before following: not reported
     const seen: ReadRecord[] = [];
     const ctl = new AbortController();
@@ -46,7 +46,7 @@ Deno.test("followAudit: yields new records, across rotation, until aborted (fake
 Deno.test("followAudit: a partial line is held back until its newline arrives", async () => {
   const t = await tempLogDir();
   try {
-    const log = await createAuditLog({ dir: t.dir, key: KEY });
+    const log = await createAuditLog({ path: t.dir, key: KEY });
     await log.write(entry());
     await log.close();
     const path = `${t.dir}/audit.jsonl`;

@@ -1,11 +1,11 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { createAuditLog } from "../../src/audit/log.ts";
 import { formatVerifyResult, verifyAudit } from "../../src/audit/verify.ts";
-import { listAuditFiles } from "../../src/audit/files.ts";
+import { auditLocation, listAuditFiles } from "../../src/audit/files.ts";
 import { entry, KEY, tempLogDir } from "./helpers.ts";
 
 async function writeLog(dir: string, n: number, maxBytes?: number): Promise<void> {
-  const log = await createAuditLog({ dir, key: KEY, ...(maxBytes !== undefined && { maxBytes }) });
+  const log = await createAuditLog({ path: dir, key: KEY, ...(maxBytes !== undefined && { maxBytes }) });
   for (let i = 0; i < n; i++) {
     await log.write(entry({ tool: `tool_${i}`, arguments: { vmid: 100 + i, note: "ünïcødé ✓" } }));
   }
@@ -16,7 +16,7 @@ Deno.test("verify: flipping any byte of any record fails verification at that re
   const t = await tempLogDir();
   try {
     await writeLog(t.dir, 6, 1500); // several files, so flips in rotated files are covered too
-    const files = await listAuditFiles(t.dir);
+    const files = await listAuditFiles(auditLocation(t.dir));
     assert(files.length >= 2);
     let flips = 0;
     for (const f of files) {
@@ -74,7 +74,7 @@ Deno.test("verify: a removed rotated file is noticed at the next file's first re
   const t = await tempLogDir();
   try {
     await writeLog(t.dir, 12, 1200);
-    const files = await listAuditFiles(t.dir);
+    const files = await listAuditFiles(auditLocation(t.dir));
     assert(files.length >= 3);
     await Deno.remove(files[1]!.path);
     const v = await verifyAudit(t.dir, KEY);
