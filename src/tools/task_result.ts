@@ -38,13 +38,15 @@ export async function startTask(ctx: ToolContext, req: PveRequest, wait: boolean
     signal: ctx.signal,
     timeoutMs: ctx.maxTaskWaitMs,
     onProgress: (status, tail) =>
-      ctx.progress({ message: `${status}${tail.length ? `: ${cleanText(tail[tail.length - 1] ?? "", 200)}` : ""}` }),
+      ctx.progress({
+        message: `${status.status}${tail.length ? `: ${cleanText(tail[tail.length - 1] ?? "", 200)}` : ""}`,
+      }),
   });
   return {
     upid,
-    status: res.status,
+    status: res.done ? "stopped" : "running",
     ...(res.exitstatus !== undefined ? { exitstatus: cleanText(res.exitstatus, 500) } : {}),
-    ...(res.ok !== undefined ? { ok: res.ok } : {}),
+    ...(res.done ? { ok: res.ok } : {}),
     ...(res.logTail.length ? { log_tail: { untrusted: true as const, lines: res.logTail.map((l) => cleanText(l, 500)) } } : {}),
   };
 }
