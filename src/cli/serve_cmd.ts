@@ -2,7 +2,8 @@
  * `pve-mcp serve [--http] [--simulator]`: the long-running server.
  * @module
  */
-import { ConfigError, loadConfig } from "../config/load.ts";
+import { ConfigError } from "../config/errors.ts";
+import { loadConfig } from "../config/load.ts";
 import { serveStdioSession } from "./serve.ts";
 
 const HELP = `Usage: pve-mcp serve [--http] [--simulator] [--config FILE] [setting flags]
