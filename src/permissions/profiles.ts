@@ -31,12 +31,16 @@ export type ProfileOptions = { profile: "release" } | ({ profile: "locked" } & L
 
 /**
  * Environment variables the program may read (Deno `--allow-env` syntax, `*` is a suffix wildcard).
- * `PROXMOX_*` covers the names users of other Proxmox MCP servers already have (`PROXMOX_HOST`, `PROXMOX_TOKEN_ID`,
- * …, and the `*_FILE` variants) and our own `PROXMOX_MCP_*`. Nothing else: the MCP SDK, zod and LogTape read no
- * environment variables, and the Deno runtime reads its own (`DENO_*`, `NO_COLOR`) outside the permission system.
- * Every other variable reads as `undefined` (`--ignore-env`), so a library probing e.g. `DEBUG` cannot crash us.
+ * - `PROXMOX_*`: the names users of other Proxmox MCP servers already have (`PROXMOX_HOST`, `PROXMOX_TOKEN_ID`, …, and
+ *   the `*_FILE` variants) and our own `PROXMOX_MCP_*`.
+ * - `HOME`, `USERPROFILE` (Windows): the configuration loader expands a leading `~/` in paths, which MCP clients pass
+ *   unexpanded (their JSON `env` blocks go through no shell).
+ * Nothing else: the MCP SDK, zod and LogTape read no environment variables, and the Deno runtime reads its own
+ * (`DENO_*`, `NO_COLOR`) outside the permission system. Every other variable reads as `undefined` (`--ignore-env`):
+ * a library probing e.g. `DEBUG` cannot crash us, and `Deno.env.toObject()` returns just the allowed variables
+ * (without `--ignore-env` it would throw).
  */
-export const ALLOWED_ENV: readonly string[] = ["PROXMOX_*"];
+export const ALLOWED_ENV: readonly string[] = ["PROXMOX_*", "HOME", "USERPROFILE"];
 
 /**
  * Networks the `release` binary may never reach: link-local IPv4 (169.254.0.0/16, which holds the cloud instance

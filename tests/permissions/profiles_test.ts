@@ -22,7 +22,7 @@ Deno.test("release profile: exact flags, nothing that opens run, ffi, sys or all
   const flags = permissionFlags({ profile: "release" });
   deepStrictEqual(flags, [
     "--no-prompt",
-    "--allow-env=PROXMOX_*",
+    "--allow-env=PROXMOX_*,HOME,USERPROFILE",
     "--ignore-env",
     "--allow-net",
     "--deny-net=169.254.0.0/16,[fd00:ec2::254],100.100.100.200",
@@ -39,15 +39,15 @@ Deno.test("release profile: exact flags, nothing that opens run, ffi, sys or all
   }
 });
 
-Deno.test("env allow-list holds only the project's own prefix", () => {
-  deepStrictEqual([...ALLOWED_ENV], ["PROXMOX_*"]);
+Deno.test("env allow-list: the project's own prefix and the home directory for ~/ paths", () => {
+  deepStrictEqual([...ALLOWED_ENV], ["PROXMOX_*", "HOME", "USERPROFILE"]);
   ok(DENIED_NETWORKS.includes("169.254.0.0/16"), "link-local (cloud metadata) must stay denied");
 });
 
 Deno.test("locked profile: only the given hosts, listen addresses and directories", () => {
   deepStrictEqual(permissionFlags(LOCKED), [
     "--no-prompt",
-    "--allow-env=PROXMOX_*",
+    "--allow-env=PROXMOX_*,HOME,USERPROFILE",
     "--ignore-env",
     "--allow-net=pve1.example.com:8006,10.0.0.5:8006,127.0.0.1:8080",
     "--allow-read=/etc/pve-mcp,/var/lib/pve-mcp,/run/secrets",
@@ -138,7 +138,7 @@ Deno.test("both profiles' flags are accepted by `deno run` and deny run/ffi/sys 
   const { parseProbeOutput, writeProbePreload } = await import("../sandbox/probe.ts");
   const dir = await Deno.makeTempDir({ prefix: "pve-mcp-profiles-" });
   try {
-    const probe = await writeProbePreload(dir, { spawn: true, ffi: true, sys: true, envDenied: ["HOME"] });
+    const probe = await writeProbePreload(dir, { spawn: true, ffi: true, sys: true, envDenied: ["PATH"] });
     for (
       const flags of [
         permissionFlags({ profile: "release" }),
@@ -147,7 +147,7 @@ Deno.test("both profiles' flags are accepted by `deno run` and deny run/ffi/sys 
     ) {
       const out = await new Deno.Command(Deno.execPath(), {
         args: ["run", "--no-config", ...flags, probe],
-        env: { HOME: "/root", NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+        env: { PATH: "/usr/bin", NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
         clearEnv: true,
         stdout: "piped",
         stderr: "piped",
