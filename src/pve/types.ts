@@ -36,6 +36,10 @@ export interface PveCallRecord {
   durationMs: number;
   /** Parameter names sent (never values: they may hold secrets). */
   paramNames: string[];
+  /** 1 for the first try of a request, 2+ for retries (and the repeat after a re-login). */
+  attempt?: number;
+  /** Set when the attempt failed. */
+  errorKind?: PveErrorKind;
 }
 
 /** Anything that can answer PVE requests: the real client, or a test double in unit tests only. */

@@ -1,0 +1,364 @@
+/**
+ * The Proxmox VE API client: one `Deno.HttpClient` per cluster connection (connections reused), TLS verified by
+ * default (CA file, fingerprint pin, or an explicit insecure opt-in), token or ticket auth, form encoding, the `{data}`
+ * envelope, typed errors, per-request timeouts, and GET-only retries with jittered exponential backoff.
+ * @module
+ */
+import { log } from "../log.ts";
+import {
+  type Authenticator,
+  type PveAuthOptions,
+  type PvePasswordAuth,
+  type PveTokenAuth,
+  TicketAuthenticator,
+  TokenAuthenticator,
+} from "./auth.ts";
+import { encodeParams, encodePath, paramNames, sensitiveValues } from "./encode.ts";
+import {
+  type CallContext,
+  errorFromBadBody,
+  errorFromFailure,
+  errorFromRelay,
+  errorFromStatus,
+  type FailureCause,
+  isRetryable,
+  Redactor,
+} from "./errors.ts";
+import { createTransport, type PveTlsOptions, type PveTransport, type TlsMode, urlHost } from "./tls.ts";
+import { RELAY_ERROR_HEADER } from "./tls_relay.ts";
+import {
+  type PveApi,
+  type PveCallRecord,
+  PveError,
+  type PveErrorKind,
+  type PveMethod,
+  type PveRequest,
+  type PveResult,
+} from "./types.ts";
+
+export type { PveAuthOptions, PvePasswordAuth, PveTlsOptions, PveTokenAuth, TlsMode };
+
+/** Options of {@linkcode createPveClient}. */
+export interface PveClientOptions {
+  /** Host name or IP of a cluster node (no scheme, no port). */
+  host: string;
+  /** API port; default 8006. */
+  port?: number;
+  /** TLS verification; default: verify against the trusted roots. */
+  tls?: PveTlsOptions;
+  auth: PveAuthOptions;
+  /** Per-attempt timeout; default 30 000 ms. A request's own `timeoutMs` wins. */
+  timeoutMs?: number;
+  /** Extra attempts for GET on network errors, timeouts and 502/503/504; default 3. Writes are never retried. */
+  retries?: number;
+  /** Backoff before retry n: min(maxMs, baseMs·2^(n-1)) scaled by a random factor in [0.5, 1). */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** Log in again once a ticket is this old; default 1 h (tickets live 2 h). */
+  ticketRenewAfterMs?: number;
+  /** Largest answer accepted; default 64 MiB. */
+  maxResponseBytes?: number;
+  /** Clock (ms since epoch) for ticket age; default `Date.now`. */
+  now?: () => number;
+  /** Waits between retries; default a timer that rejects when the signal aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Random source for jitter; default `Math.random`. */
+  random?: () => number;
+  /** Observer called after every attempt (also failed ones). Must not throw; errors are ignored. */
+  onCall?: (rec: PveCallRecord) => void;
+  /** User-Agent header; default `pve-mcp`. */
+  userAgent?: string;
+}
+
+const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "DELETE"]);
+const LOGIN_PATH = "/access/ticket";
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => {});
+    throw new BodyTooLarge();
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+function validateHost(host: string, port: number): void {
+  const ok = host !== "" && !/[\s/?#@]|:\/\//.test(host) &&
+    (host.includes(":") ? /^[0-9A-Fa-f:.]+$/.test(host) : /^[A-Za-z0-9.\-_]+$/.test(host));
+  if (!ok) {
+    throw new PveError(
+      "invalid",
+      `Invalid PVE host ${JSON.stringify(host.slice(0, 100))}: give a host name or IP address without scheme, ` +
+        "port or path (e.g. pve1.example.com)",
+    );
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new PveError("invalid", `Invalid PVE port ${port} for ${host}: expected 1–65535 (PVE uses 8006)`);
+  }
+}
+
+/** A Proxmox VE API client. Create it with {@linkcode createPveClient}; call {@linkcode PveClient.close} when done. */
+export class PveClient implements PveApi {
+  /** `host:port` label used in messages. */
+  readonly host: string;
+  /** The TLS verification mode in effect. */
+  readonly tlsMode: TlsMode;
+  readonly #transport: PveTransport;
+  readonly #auth: Authenticator;
+  readonly #redactor = new Redactor();
+  readonly #closer = new AbortController();
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #baseMs: number;
+  readonly #maxMs: number;
+  readonly #maxBytes: number;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #random: () => number;
+  readonly #onCall: ((rec: PveCallRecord) => void) | undefined;
+  readonly #userAgent: string;
+
+  constructor(opts: PveClientOptions) {
+    const port = opts.port ?? 8006;
+    validateHost(opts.host, port);
+    this.host = `${urlHost(opts.host)}:${port}`;
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.#retries = Math.max(0, Math.floor(opts.retries ?? 3));
+    this.#baseMs = opts.backoff?.baseMs ?? 250;
+    this.#maxMs = opts.backoff?.maxMs ?? 5_000;
+    this.#maxBytes = opts.maxResponseBytes ?? 64 * 1024 * 1024;
+    this.#sleep = opts.sleep ?? defaultSleep;
+    this.#random = opts.random ?? Math.random;
+    this.#onCall = opts.onCall;
+    this.#userAgent = opts.userAgent ?? "pve-mcp";
+    const now = opts.now ?? Date.now;
+    this.#auth = "tokenId" in opts.auth
+      ? new TokenAuthenticator(opts.auth, this.#redactor)
+      : new TicketAuthenticator(opts.auth, {
+        host: this.host,
+        now,
+        redactor: this.#redactor,
+        login: (params) => this.#login(params),
+        ...(opts.ticketRenewAfterMs !== undefined ? { renewAfterMs: opts.ticketRenewAfterMs } : {}),
+      });
+    this.#transport = createTransport(opts.host, port, opts.tls ?? {}, this.#timeoutMs);
+    this.tlsMode = this.#transport.mode;
+  }
+
+  /**
+   * Sends one request and returns the `{data, total}` envelope. Throws {@linkcode PveError} on every failure.
+   * `req.path` is relative to `/api2/json`; values in it should be percent-encoded (see `pvePath`).
+   */
+  async request<T = unknown>(req: PveRequest): Promise<PveResult<T>> {
+    if (!METHODS.has(req.method)) {
+      throw new PveError(
+        "invalid",
+        `Unsupported HTTP method ${JSON.stringify(req.method)}: PVE accepts GET, POST, PUT, DELETE`,
+      );
+    }
+    const path = encodePath(req.path);
+    const ctx = this.#context(req.method, req.path, req.params);
+    if (this.#closer.signal.aborted) throw new PveError("aborted", `The PVE client for ${this.host} is closed`, {});
+    const maxAttempts = req.method === "GET" ? this.#retries + 1 : 1;
+    let relogged = false;
+    for (let attempt = 1;; attempt++) {
+      let auth;
+      try {
+        auth = await this.#auth.headers(req.method, req.signal);
+      } catch (e) {
+        if (e instanceof PveError) throw e;
+        throw errorFromFailure(ctx, req.signal?.aborted ? "aborted" : "network", e, this.#timeoutMs);
+      }
+      try {
+        return await this.#attempt<T>(ctx, path, req, auth.headers, attempt);
+      } catch (e) {
+        if (!(e instanceof PveError)) throw e;
+        if (e.kind === "auth" && e.details.status === 401 && !relogged && this.#auth.invalidate(auth.generation)) {
+          // The request was refused before PVE ran it, so sending it again (even a write) after a new login is safe.
+          relogged = true;
+          log("pve").info("Ticket refused by {host}; logging in again", { host: this.host });
+          attempt--;
+          continue;
+        }
+        if (attempt >= maxAttempts || !isRetryable(e) || req.signal?.aborted) throw e;
+        const delay = Math.min(this.#maxMs, this.#baseMs * 2 ** (attempt - 1)) * (0.5 + this.#random() / 2);
+        log("pve").info("Retrying {method} {path} on {host} in {delay} ms after {kind} (attempt {attempt} of {max})", {
+          method: req.method,
+          path: req.path,
+          host: this.host,
+          delay: Math.round(delay),
+          kind: e.kind,
+          attempt: attempt + 1,
+          max: maxAttempts,
+        });
+        try {
+          await this.#sleep(delay, AbortSignal.any([this.#closer.signal, ...(req.signal ? [req.signal] : [])]));
+        } catch (err) {
+          throw errorFromFailure(ctx, "aborted", err, this.#timeoutMs);
+        }
+      }
+    }
+  }
+
+  /** Closes the HttpClient (and the TLS relay); in-flight requests fail with kind `aborted`. Idempotent. */
+  close(): void {
+    if (this.#closer.signal.aborted) return;
+    this.#closer.abort(new PveError("aborted", `The PVE client for ${this.host} was closed`));
+    this.#transport.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #context(method: PveMethod, rawPath: string, params: PveRequest["params"]): CallContext {
+    const extra = sensitiveValues(params);
+    return {
+      host: this.host,
+      method,
+      path: rawPath.split("?")[0]!,
+      auth: this.#auth.kind,
+      principal: this.#auth.principal,
+      redact: (text) => this.#redactor.redact(text, extra),
+    };
+  }
+
+  #login(params: Record<string, string>): Promise<unknown> {
+    const ctx = this.#context("POST", LOGIN_PATH, params);
+    return this.#attempt(ctx, LOGIN_PATH, { method: "POST", path: LOGIN_PATH, params }, {}, 1).then((r) => r.data);
+  }
+
+  async #attempt<T>(
+    ctx: CallContext,
+    path: string,
+    req: PveRequest,
+    authHeaders: Record<string, string>,
+    attempt: number,
+  ): Promise<PveResult<T>> {
+    const timeoutMs = req.timeoutMs ?? this.#timeoutMs;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
+    const signal = AbortSignal.any([timeout.signal, this.#closer.signal, ...(req.signal ? [req.signal] : [])]);
+    const why = (fallback: FailureCause): FailureCause =>
+      req.signal?.aborted || this.#closer.signal.aborted ? "aborted" : timeout.signal.aborted ? "timeout" : fallback;
+    const started = performance.now();
+    let status = 0;
+    let errorKind: PveErrorKind | undefined;
+    try {
+      const { client, origin } = await this.#transport.ready();
+      const form = encodeParams(req.params);
+      const hasBody = req.method === "POST" || req.method === "PUT";
+      const query = !hasBody && [...form.keys()].length > 0 ? `?${form}` : "";
+      const headers = new Headers({ accept: "application/json", "user-agent": this.#userAgent, ...authHeaders });
+      if (hasBody) headers.set("content-type", "application/x-www-form-urlencoded");
+      let res: Response;
+      try {
+        res = await fetch(`${origin}/api2/json${path}${query}`, {
+          method: req.method,
+          headers,
+          ...(hasBody ? { body: form.toString() } : {}),
+          signal,
+          client,
+          redirect: "manual",
+        });
+      } catch (e) {
+        throw errorFromFailure(ctx, why("network"), e, timeoutMs);
+      }
+      const relayKind = this.tlsMode !== "verify" ? res.headers.get(RELAY_ERROR_HEADER) : null;
+      let text: string;
+      try {
+        text = await readBody(res, this.#maxBytes);
+      } catch (e) {
+        if (e instanceof BodyTooLarge) {
+          status = res.status;
+          throw errorFromBadBody(ctx, res.status, `the answer is larger than ${this.#maxBytes} bytes`);
+        }
+        throw errorFromFailure(ctx, why("body"), e, timeoutMs);
+      }
+      if (relayKind) throw errorFromRelay(ctx, relayKind as PveErrorKind, text);
+      status = res.status;
+      if (status < 200 || status >= 300) throw errorFromStatus(ctx, status, res.statusText, text);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw errorFromBadBody(ctx, status, text.trim() === "" ? "the body is empty" : "the body is not JSON");
+      }
+      if (!json || typeof json !== "object" || Array.isArray(json) || !("data" in json)) {
+        throw errorFromBadBody(ctx, status, 'the body has no "data" member');
+      }
+      const env = json as { data: T; total?: unknown };
+      const total = typeof env.total === "number"
+        ? env.total
+        : typeof env.total === "string" && /^\d+$/.test(env.total)
+        ? Number(env.total)
+        : undefined;
+      return total === undefined ? { data: env.data } : { data: env.data, total };
+    } catch (e) {
+      const err = e instanceof PveError ? e : errorFromFailure(ctx, why("network"), e, timeoutMs);
+      errorKind = err.kind;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      if (this.#onCall) {
+        try {
+          this.#onCall({
+            method: req.method,
+            path: ctx.path,
+            status,
+            durationMs: performance.now() - started,
+            paramNames: paramNames(req.params),
+            attempt,
+            ...(errorKind ? { errorKind } : {}),
+          });
+        } catch {
+          // An observer must not break the call.
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Creates a client for one PVE endpoint. Synchronous: reads a CA file if given, validates settings (throws
+ * {@linkcode PveError} with the problem; secrets are never echoed), logs a warning in insecure mode; the network is
+ * first touched by the first request.
+ */
+export function createPveClient(opts: PveClientOptions): PveClient {
+  return new PveClient(opts);
+}
