@@ -40,10 +40,13 @@ function base64url(bytes: Uint8Array): string {
 
 /**
  * Resolves the audit key. With `key`, uses its UTF-8 bytes. Otherwise reads `keyFile` (default
- * {@linkcode defaultAuditKeyFile}), creating it with 256 random bits and mode 0600 when it does not exist.
+ * {@linkcode defaultAuditKeyFile}), creating it with 256 random bits and mode 0600 when it does not exist (unless
+ * `create` is false: readers such as `audit verify` never make a key).
  * Throws when the key file would live inside the log directory, is empty, or the configured key is too short.
  */
-export async function resolveAuditKey(opts: { path: string; key?: string; keyFile?: string }): Promise<AuditKey> {
+export async function resolveAuditKey(
+  opts: { path: string; key?: string; keyFile?: string; create?: boolean },
+): Promise<AuditKey> {
   const dir = auditLocation(opts.path).dir;
   if (opts.key !== undefined && opts.key !== "") {
     if (opts.key.length < MIN_KEY_CHARS) {
@@ -78,6 +81,11 @@ export async function resolveAuditKey(opts: { path: string; key?: string; keyFil
     return { key: new TextEncoder().encode(text), source: "file", keyFile };
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
+    if (opts.create === false) {
+      throw new Error(
+        `Cannot find the audit key file ${keyFile}: set audit.keyFile (or --key-file) to the key the log was written with`,
+      );
+    }
   }
   await Deno.mkdir(dirname(keyFile), { recursive: true, mode: 0o700 });
   const text = base64url(crypto.getRandomValues(new Uint8Array(32)));

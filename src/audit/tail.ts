@@ -67,6 +67,8 @@ export interface FollowOptions {
   /** Poll interval. Default 500 ms. */
   pollMs?: number;
   key?: Uint8Array;
+  /** Report records with a greater seq (e.g. the last one already shown); default: only records written from now. */
+  afterSeq?: number;
   /** Waits between polls; tests pass a fake. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -83,24 +85,66 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Records with `seq > after`, oldest first, reading rotated files only as far back as needed. */
-async function readSince(path: string, after: number, key: Uint8Array | undefined): Promise<ReadRecord[]> {
-  const files = await listAuditFiles(auditLocation(path));
+/**
+ * Records with `seq > after`, oldest first, reading rotated files only as far back as needed; also how many bytes of
+ * whole lines the active file had and its inode, so following can go on from there.
+ */
+async function readSince(
+  path: string,
+  after: number,
+  key: Uint8Array | undefined,
+): Promise<{ records: ReadRecord[]; activeBytes: number; activeIno: number | null }> {
+  const loc = auditLocation(path);
+  const files = await listAuditFiles(loc);
   const out: ReadRecord[] = [];
+  let activeBytes = 0;
+  let activeIno: number | null = null;
   for (let i = files.length - 1; i >= 0; i--) {
-    const text = await Deno.readTextFile((files[i] as { path: string }).path);
-    const complete = text.slice(0, text.lastIndexOf("\n") + 1);
-    const recs = complete.split("\n").filter((l) => l.length > 0).map((l) => parse(l, key))
+    const f = files[i] as { path: string; name: string };
+    let bytes: Uint8Array;
+    if (f.name === loc.active) {
+      const file = await Deno.open(f.path, { read: true });
+      try {
+        activeIno = (await file.stat()).ino;
+        bytes = await readAll(file);
+      } finally {
+        file.close();
+      }
+      activeBytes = bytes.lastIndexOf(0x0a) + 1;
+    } else {
+      bytes = await Deno.readFile(f.path);
+    }
+    const text = new TextDecoder().decode(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1));
+    const recs = text.split("\n").filter((l) => l.length > 0).map((l) => parse(l, key))
       .filter((r): r is ReadRecord => r !== undefined);
     out.unshift(...recs.filter((r) => r.record.seq > after));
     if (recs.length > 0 && (recs[0] as ReadRecord).record.seq <= after + 1) break;
+  }
+  return { records: out, activeBytes, activeIno };
+}
+
+async function readAll(file: Deno.FsFile): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const buf = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await file.read(buf);
+    if (n === null) break;
+    chunks.push(buf.slice(0, n));
+    total += n;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
   }
   return out;
 }
 
 /**
- * Calls `onRecord` for every record written from now on, until `signal` aborts. Follows rotation: records that went
- * into rotated files between two polls are read from there, so none is skipped.
+ * Calls `onRecord` for every record after `opts.afterSeq` (default: the newest record now), until `signal` aborts.
+ * Follows rotation: records that went into rotated files between two polls are read from there, so none is skipped.
  */
 export async function followAudit(
   logPath: string,
@@ -118,9 +162,7 @@ export async function followAudit(
       return { size: 0, ino: null };
     }
   };
-  const existing = await readRecentAudit(logPath, { limit: 1 });
-  let lastSeq = existing[0]?.record.seq ?? 0;
-  let { size: offset, ino } = await statOf();
+  let lastSeq = 0;
   const emit = async (recs: ReadRecord[]) => {
     for (const r of recs) {
       if (r.record.seq <= lastSeq) continue;
@@ -128,15 +170,28 @@ export async function followAudit(
       await onRecord(r);
     }
   };
+  let offset = 0;
+  let ino: number | null = null;
+  const catchUp = async () => {
+    const since = await readSince(logPath, lastSeq, opts.key);
+    offset = since.activeBytes;
+    ino = since.activeIno;
+    await emit(since.records);
+  };
+  if (opts.afterSeq !== undefined) {
+    lastSeq = opts.afterSeq;
+    await catchUp();
+  } else {
+    const newest = await readRecentAudit(logPath, { limit: 1 });
+    lastSeq = newest[0]?.record.seq ?? 0;
+    await catchUp();
+  }
   while (!opts.signal.aborted) {
     await sleep(opts.pollMs ?? 500, opts.signal);
     if (opts.signal.aborted) break;
     const now = await statOf();
     if (now.ino !== ino || now.size < offset) {
-      // Rotated since the last poll: pick up everything after lastSeq from all files.
-      ino = now.ino;
-      offset = now.size;
-      await emit(await readSince(logPath, lastSeq, opts.key));
+      await catchUp(); // rotated since the last poll
       continue;
     }
     if (now.size <= offset) continue;
