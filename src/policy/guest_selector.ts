@@ -29,10 +29,12 @@ export function isEmptySelector(sel: GuestSelector): boolean {
 
 /** True when the guest matches any entry of the selector. */
 export function matchesSelector(sel: GuestSelector, guest: GuestRef): boolean {
-  if (sel.vmids.some((spec) => {
-    const [lo, hi] = parseVmidRange(spec);
-    return guest.vmid >= lo && guest.vmid <= hi;
-  })) return true;
+  if (
+    sel.vmids.some((spec) => {
+      const [lo, hi] = parseVmidRange(spec);
+      return guest.vmid >= lo && guest.vmid <= hi;
+    })
+  ) return true;
   if (guest.pool !== undefined && sel.pools.includes(guest.pool)) return true;
   if (guest.tags.some((t) => sel.tags.includes(t))) return true;
   return (sel.nodes ?? []).includes(guest.node);

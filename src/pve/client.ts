@@ -242,6 +242,11 @@ export class PveClient implements PveApi {
     this.#transport.close();
   }
 
+  /** How this client authenticates: `token` (API token) or `ticket` (password login); pve_api checks `allowtoken`. */
+  get authKind(): "token" | "ticket" {
+    return this.#auth.kind;
+  }
+
   [Symbol.dispose](): void {
     this.close();
   }

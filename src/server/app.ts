@@ -65,6 +65,8 @@ export interface App {
   audit: AuditSink;
   limiter: RateLimiter;
   maxTaskWaitMs: number;
+  /** Destructive calls from clients without elicitation: refused (default) or run unconfirmed. */
+  confirmWithoutElicitation?: "refuse" | "allow";
   /** Called after every tool call (metrics). */
   onCall?: (tool: string, outcome: string, durationMs: number) => void;
 }

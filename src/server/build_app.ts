@@ -65,10 +65,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     defaultCluster: config.defaultCluster,
     tools: ALL_TOOLS,
     filter: { mode: p.mode, toolsets: p.toolsets as Toolset[], allowTools: p.allowTools, denyTools: p.denyTools },
-    policy: createPolicy({ mode: p.mode, guests: p.guests, protected: p.protected }),
+    policy: createPolicy({ mode: p.mode, guests: p.guests, protected: p.protected, agentExec: p.agentExec }),
     audit: opts.audit ?? NO_AUDIT,
     limiter: opts.limiter ?? NO_LIMIT,
     maxTaskWaitMs: p.maxTaskWaitSeconds * 1000,
+    confirmWithoutElicitation: p.confirmWithoutElicitation,
   };
   await Promise.resolve();
   return { app, close: () => Promise.resolve(clients.forEach((c) => c.close())) };

@@ -2,11 +2,72 @@
  * Builds an MCP server from the registry for one session (principal).
  * @module
  */
-import { McpServer } from "@modelcontextprotocol/server";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
+  McpServer,
+  PROTOCOL_VERSION_META_KEY,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { modeAllows, type Principal, selectTools, type ToolFilter } from "../tools/registry.ts";
+import { modeAllows, type Principal, selectTools, type ToolDef, type ToolFilter } from "../tools/registry.ts";
+import { type ConfirmChannel, PlanSchema } from "../policy/confirm.ts";
 import type { App } from "./app.ts";
-import { runTool } from "./pipeline.ts";
+import { canBeDestructive, runTool } from "./pipeline.ts";
+
+/** Longest a human may take to answer a confirmation (2025-era elicitation request). */
+const CONFIRM_TIMEOUT_MS = 10 * 60_000;
+
+/** How this request can reach a human: era, the client's declared elicitation support, and the answer channel. */
+function confirmChannel(server: McpServer, ctx: ServerContext): ConfirmChannel {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const modern = envelope?.[PROTOCOL_VERSION_META_KEY] !== undefined ||
+    (server.server.getNegotiatedProtocolVersion() ?? "") >= "2026-07-28";
+  const caps = (modern ? envelope?.[CLIENT_CAPABILITIES_META_KEY] : server.server.getClientCapabilities()) as
+    | ClientCapabilities
+    | undefined;
+  const elicitation = caps?.elicitation as Record<string, unknown> | undefined;
+  // An empty elicitation capability means form mode (spec); otherwise form must be named.
+  const canElicit = elicitation !== undefined && (Object.keys(elicitation).length === 0 || "form" in elicitation);
+  if (!modern) {
+    return {
+      era: "legacy",
+      canElicit,
+      elicit: (params) => ctx.mcpReq.elicitInput(params, { timeout: CONFIRM_TIMEOUT_MS, signal: ctx.mcpReq.signal }),
+    };
+  }
+  const state = ctx.mcpReq.requestState();
+  return {
+    era: "modern",
+    canElicit,
+    inputResponses: ctx.mcpReq.inputResponses,
+    requestState: typeof state === "string" ? state : undefined,
+  };
+}
+
+/** The input schema a tool is listed with: its own, plus `dry_run` (destructive tools) and `cluster` (several). */
+function listedInput(app: App, def: ToolDef, clusterNames: string[]): z.ZodObject {
+  let input: z.ZodObject = def.input;
+  if (canBeDestructive(def)) {
+    input = input.extend({
+      dry_run: z.boolean().optional().describe("Only return the plan (target, state, effect); change nothing"),
+    });
+  }
+  if (clusterNames.length > 1) {
+    input = input.extend({
+      cluster: z.enum(clusterNames as [string, ...string[]]).optional().describe(
+        "Cluster (default: " + app.defaultCluster + ")",
+      ),
+    });
+  }
+  return input;
+}
+
+/** The output schema a tool is listed with: destructive tools may answer a dry run with `{dry_run: plan}` instead. */
+function listedOutput(def: ToolDef): z.ZodType {
+  if (!canBeDestructive(def) || !(def.output instanceof z.ZodObject)) return def.output;
+  return (def.output as z.ZodObject).partial().extend({ dry_run: PlanSchema.optional() });
+}
 
 /** The filter of a session: the server's, narrowed by the principal's caps. */
 export function sessionFilter(app: App, principal: Principal): ToolFilter {
@@ -25,18 +86,11 @@ export function buildMcpServer(app: App, principal: Principal): McpServer {
   );
   const clusterNames = [...app.clusters.keys()];
   for (const def of selectTools(app.tools, sessionFilter(app, principal))) {
-    const input = clusterNames.length > 1
-      ? def.input.extend({
-        cluster: z.enum(clusterNames as [string, ...string[]]).optional().describe(
-          "Cluster (default: " + app.defaultCluster + ")",
-        ),
-      })
-      : def.input;
     server.registerTool(def.name, {
       title: def.title,
       description: def.description,
-      inputSchema: input,
-      outputSchema: def.output,
+      inputSchema: listedInput(app, def, clusterNames),
+      outputSchema: listedOutput(def),
       annotations: { title: def.title, ...def.annotations },
     }, (args: Record<string, unknown>, ctx) => {
       const token = ctx.mcpReq._meta?.progressToken;
@@ -44,6 +98,7 @@ export function buildMcpServer(app: App, principal: Principal): McpServer {
       return runTool(app, def, args, {
         principal,
         signal: ctx.mcpReq.signal,
+        confirm: confirmChannel(server, ctx),
         ...(token === undefined ? {} : {
           progress: (u) =>
             ctx.mcpReq.notify({

@@ -1,12 +1,28 @@
 /**
- * The one path every tool call walks: policy → rate limit → audit intent → PVE → result → audit result.
+ * The one path every tool call walks: policy → plan + human confirmation (destructive) or dry run → rate limit →
+ * audit intent → PVE → result → audit result.
  * (Argument validation happens before, in the SDK, against the tool's zod input.)
  * @module
  */
-import type { CallToolResult } from "@modelcontextprotocol/server";
+import type { CallToolResult, InputRequiredResult } from "@modelcontextprotocol/server";
 import { log } from "../log.ts";
 import { type PveApi, PveError, type PveRequest, type PveResult } from "../pve/types.ts";
-import { classOf, type Principal, type ProgressUpdate, type ToolDef } from "../tools/registry.ts";
+import {
+  type ChangePlan,
+  classOf,
+  type Principal,
+  type ProgressUpdate,
+  type ToolContext,
+  type ToolDef,
+} from "../tools/registry.ts";
+import {
+  confirmChange,
+  type ConfirmChannel,
+  type ConfirmOutcome,
+  ConfirmStateSigner,
+  declinedMessage,
+  noElicitationMessage,
+} from "../policy/confirm.ts";
 import type { App, AuditEvent, ClusterHandle } from "./app.ts";
 
 /** What the transport knows about the request being served. */
@@ -15,12 +31,49 @@ export interface CallEnv {
   signal: AbortSignal;
   /** Sends a progress notification when the client asked for progress. */
   progress?: (update: ProgressUpdate) => Promise<void>;
+  /** How to reach a human for confirmation; absent when the transport cannot ask. */
+  confirm?: ConfirmChannel;
+}
+
+/** True for tools that can act destructively: they get `dry_run` and their destructive calls need confirmation. */
+export function canBeDestructive(def: ToolDef): boolean {
+  return !def.annotations.readOnlyHint && def.annotations.destructiveHint;
+}
+
+/** Signs 2026-era confirmation state; the key lives only in this process. */
+const SIGNER = new ConfirmStateSigner();
+
+/** A client that refuses every request: plans must only read. */
+function noWrites(host: string): PveApi {
+  return {
+    host,
+    request: () => Promise.reject(new TypeError("internal error: a change plan tried to write to the cluster")),
+  };
+}
+
+/** The tool's plan, or a generic one for tools that describe none. */
+async function planOf(def: ToolDef, args: Record<string, unknown>, ctx: ToolContext): Promise<ChangePlan> {
+  if (def.plan) return await def.plan(args as never, ctx);
+  const vmid = def.target?.(args as never);
+  return {
+    action: `${def.name}${typeof args.action === "string" ? ` ${args.action}` : ""}`,
+    target: vmid === undefined ? "see the arguments" : `guest ${vmid}`,
+    current: "unknown (the tool describes no plan)",
+    effect: def.title,
+  };
+}
+
+/** Text of a dry-run result. */
+function planText(plan: ChangePlan): string {
+  return `Dry run, nothing changed. Would ${plan.action} on ${plan.target}. Current: ${plan.current}. Effect: ${plan.effect}.`;
 }
 
 /** A PveApi wrapper that remembers which calls a tool made (for the audit record). */
 function recording(api: PveApi, calls: { method: string; path: string; status: number }[]): PveApi {
   return {
     host: api.host,
+    // How the credential authenticates ("token" | "ticket"), when the client says (pve_api checks allowtoken).
+    ...("authKind" in api ? { authKind: (api as { authKind?: unknown }).authKind } : {}),
     async request<T>(req: PveRequest): Promise<PveResult<T>> {
       try {
         const res = await api.request<T>(req);
@@ -64,9 +117,14 @@ export async function runTool(
   def: ToolDef,
   rawArgs: Record<string, unknown>,
   env: CallEnv,
-): Promise<CallToolResult> {
+): Promise<CallToolResult | InputRequiredResult> {
   const started = performance.now();
   const { cluster: clusterName, ...args } = rawArgs;
+  let dryRun = false;
+  if (canBeDestructive(def) && "dry_run" in args) {
+    dryRun = args.dry_run === true;
+    delete args.dry_run;
+  }
   const cls = classOf(def, args);
   let cluster: ClusterHandle;
   try {
@@ -83,12 +141,102 @@ export async function runTool(
   };
   const finish = (outcome: string) => app.onCall?.(def.name, outcome, performance.now() - started);
 
-  const denied = await app.policy.check(def, args, cls, { principal: env.principal, cluster, signal: env.signal });
+  let denied: string | undefined;
+  try {
+    denied = await app.policy.check(def, args, cls, { principal: env.principal, cluster, signal: env.signal });
+  } catch (e) {
+    finish("error");
+    return toolError(errorMessage(def, e).text);
+  }
   if (denied !== undefined) {
     await app.audit.write({ ...base, phase: "denied", reason: denied }).catch(() => {});
     finish("denied");
     return toolError(`Denied: ${denied}`);
   }
+
+  const calls: { method: string; path: string; status: number }[] = [];
+  const upids: string[] = [];
+  const read = recording(cluster.read, calls);
+  const write = cluster.write === cluster.read ? read : recording(cluster.write, calls);
+  const toolCtx: ToolContext = {
+    pve: read,
+    pveWrite: write,
+    cluster: cluster.name,
+    resolveGuest: (vmid) => cluster.guests.resolve(vmid, env.signal),
+    signal: env.signal,
+    principal: env.principal,
+    progress: env.progress ?? (() => Promise.resolve()),
+    noteTask: (upid) => upids.push(upid),
+    maxTaskWaitMs: app.maxTaskWaitMs,
+  };
+
+  let confirmedBy: string | undefined;
+  if (cls !== "read" && (dryRun || cls === "destructive")) {
+    let plan: ChangePlan;
+    try {
+      plan = await planOf(def, args, { ...toolCtx, pveWrite: noWrites(cluster.write.host) });
+    } catch (e) {
+      finish("error");
+      return toolError(errorMessage(def, e).text);
+    }
+    if (dryRun) {
+      await app.audit.write({
+        ...base,
+        phase: "result",
+        outcome: "ok",
+        reason: "dry run: nothing changed",
+        pveCalls: calls,
+      })
+        .catch(() => {});
+      finish("dry_run");
+      return { content: [{ type: "text", text: planText(plan) }], structuredContent: { dry_run: plan } };
+    }
+    const outcome: ConfirmOutcome = env.confirm
+      ? await confirmChange(env.confirm, SIGNER, {
+        tool: def.name,
+        cluster: cluster.name,
+        args,
+        plan,
+        principal: env.principal.id,
+      }).catch((e): ConfirmOutcome => {
+        log("pipeline").warn("Asking for confirmation of {tool} failed: {error}", { tool: def.name, error: String(e) });
+        return { kind: "declined", answer: "cancel" };
+      })
+      : { kind: "unsupported" };
+    if (outcome.kind === "input_required") {
+      finish("input_required");
+      return outcome.result;
+    }
+    if (outcome.kind === "unsupported") {
+      if ((app.confirmWithoutElicitation ?? "refuse") !== "allow") {
+        const reason = noElicitationMessage(def.name, plan);
+        await app.audit.write({
+          ...base,
+          phase: "denied",
+          reason: "no elicitation and confirmWithoutElicitation=refuse",
+        })
+          .catch(() => {});
+        finish("denied");
+        return toolError(reason);
+      }
+      confirmedBy = "not asked: the client has no elicitation and the operator allows destructive actions without it";
+    } else if (outcome.kind === "accepted") {
+      confirmedBy = "confirmed by the human (elicitation)";
+    } else {
+      const reason = declinedMessage(def.name, plan, outcome);
+      await app.audit.write({
+        ...base,
+        phase: "denied",
+        reason: outcome.kind === "invalid"
+          ? `confirmation invalid: ${outcome.reason}`
+          : `human answered ${outcome.answer}`,
+      })
+        .catch(() => {});
+      finish("declined");
+      return toolError(reason);
+    }
+  }
+
   const limited = app.limiter.take(env.principal.id, cls);
   if (!limited.ok) {
     const reason = `Rate limit reached for ${cls} calls: retry in ${limited.retryAfterSeconds} s`;
@@ -97,7 +245,7 @@ export async function runTool(
     return toolError(reason);
   }
   try {
-    await app.audit.write({ ...base, phase: "intent" });
+    await app.audit.write({ ...base, phase: "intent", ...(confirmedBy ? { reason: confirmedBy } : {}) });
   } catch (e) {
     if (cls !== "read") {
       finish("audit_failed");
@@ -108,22 +256,8 @@ export async function runTool(
     log("audit").warn("Audit intent for {tool} not written: {error}", { tool: def.name, error: String(e) });
   }
 
-  const calls: { method: string; path: string; status: number }[] = [];
-  const upids: string[] = [];
-  const read = recording(cluster.read, calls);
-  const write = cluster.write === cluster.read ? read : recording(cluster.write, calls);
   try {
-    const out = await def.handler(args as never, {
-      pve: read,
-      pveWrite: write,
-      cluster: cluster.name,
-      resolveGuest: (vmid) => cluster.guests.resolve(vmid, env.signal),
-      signal: env.signal,
-      principal: env.principal,
-      progress: env.progress ?? (() => Promise.resolve()),
-      noteTask: (upid) => upids.push(upid),
-      maxTaskWaitMs: app.maxTaskWaitMs,
-    });
+    const out = await def.handler(args as never, toolCtx);
     if (cls !== "read") cluster.guests.invalidate();
     const durationMs = Math.round(performance.now() - started);
     await app.audit.write({ ...base, phase: "result", outcome: "ok", durationMs, pveCalls: calls, upids }).catch(

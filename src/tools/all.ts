@@ -8,6 +8,7 @@ import { guestInfo, guestList } from "./guests_read.ts";
 import { nodeInfo } from "./nodes.ts";
 import { storageInfo } from "./storage.ts";
 import { taskInfo } from "./tasks.ts";
+import { pveApi } from "./raw_api.ts";
 
 /** The registry: all tool definitions. */
 export const ALL_TOOLS: readonly ToolDef[] = [
@@ -17,4 +18,5 @@ export const ALL_TOOLS: readonly ToolDef[] = [
   guestInfo,
   storageInfo,
   taskInfo,
+  pveApi,
 ] as unknown as readonly ToolDef[];

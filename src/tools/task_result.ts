@@ -1,10 +1,14 @@
 /**
- * Tools that start PVE tasks share one result shape and one way to start and (optionally) wait.
+ * Tools that start PVE tasks share one result shape and one way to start and (optionally) wait: progress
+ * notifications while waiting, a maximum wait, and on client cancellation the task this call started is stopped.
  * @module
  */
 import { z } from "zod";
-import type { PveRequest } from "../pve/types.ts";
-import { waitForTask } from "../pve/tasks.ts";
+import { log } from "../log.ts";
+import { pvePath } from "../pve/encode.ts";
+import { PveError, type PveRequest } from "../pve/types.ts";
+import { type TaskStatus, waitForTask } from "../pve/tasks.ts";
+import { parseUpid } from "../pve/upid.ts";
 import { cleanText } from "../guard/untrusted.ts";
 import type { ToolContext } from "./registry.ts";
 
@@ -22,9 +26,44 @@ export type TaskResultT = z.infer<typeof TaskResult>;
 /** The `wait` argument every task-starting tool takes. */
 export const WaitArg = z.boolean().default(true).describe("Wait for the task to finish (progress is reported)");
 
+/** How long stopping a task on cancellation may take. */
+const STOP_TIMEOUT_MS = 15_000;
+
+/** `qmstart 105` from a UPID, for messages. */
+function taskLabel(upid: string): string {
+  try {
+    const u = parseUpid(upid);
+    return `${u.type}${u.id ? ` ${u.id}` : ""} on ${u.node}`;
+  } catch {
+    return upid;
+  }
+}
+
+/**
+ * Stops a PVE task (`DELETE /nodes/{node}/tasks/{upid}`) with the write credential. Used when the client cancels a
+ * call that started the task. Returns whether PVE accepted the stop.
+ */
+export async function stopTask(ctx: Pick<ToolContext, "pveWrite">, upid: string): Promise<boolean> {
+  const { node } = parseUpid(upid);
+  try {
+    await ctx.pveWrite.request({
+      method: "DELETE",
+      path: pvePath("nodes", node, "tasks", upid),
+      signal: AbortSignal.timeout(STOP_TIMEOUT_MS),
+    });
+    return true;
+  } catch (e) {
+    log("tasks").warn("Stopping task {upid} after cancellation failed: {error}", { upid, error: String(e) });
+    return false;
+  }
+}
+
 /**
  * Sends a request that starts a PVE task (with the write credential), records its UPID, and waits for it when asked.
- * A wait that reaches the server's maximum returns with status `running`.
+ * While waiting it reports progress (status, elapsed time, last log line). A wait that reaches the server's maximum
+ * returns with status `running`. When the client cancels the call during the wait, the task is stopped (the call
+ * that started it was a change, so the session's mode is at least operator; a principal capped at read-only is
+ * never allowed to stop it) and the cancellation is reported as an `aborted` error that names what happened.
  */
 export async function startTask(ctx: ToolContext, req: PveRequest, wait: boolean): Promise<TaskResultT> {
   const { data: upid } = await ctx.pveWrite.request<string>({ ...req, signal: ctx.signal });
@@ -34,20 +73,41 @@ export async function startTask(ctx: ToolContext, req: PveRequest, wait: boolean
   }
   ctx.noteTask(upid);
   if (!wait) return { upid, status: "running" };
-  const res = await waitForTask(ctx.pve, upid, {
-    signal: ctx.signal,
-    timeoutMs: ctx.maxTaskWaitMs,
-    onProgress: (status, tail) =>
-      ctx.progress({
-        message: `${status.status}${tail.length ? `: ${cleanText(tail[tail.length - 1] ?? "", 200)}` : ""}`,
-      }),
-  });
+  const label = taskLabel(upid);
+  const started = Date.now();
+  let res;
+  try {
+    res = await waitForTask(ctx.pve, upid, {
+      signal: ctx.signal,
+      timeoutMs: ctx.maxTaskWaitMs,
+      onProgress: (status: TaskStatus, tail: string[]) => {
+        const last = tail.length ? `: ${cleanText(tail[tail.length - 1] ?? "", 200)}` : "";
+        const secs = Math.round((Date.now() - started) / 1000);
+        return ctx.progress({
+          message: `${label} ${cleanText(String(status.status ?? "running"), 40)} (${secs} s)${last}`,
+        });
+      },
+    });
+  } catch (e) {
+    if (!ctx.signal.aborted) throw e;
+    const allowed = ctx.principal.mode !== "read-only";
+    const stopped = allowed && await stopTask(ctx, upid);
+    const what = stopped
+      ? "the task was stopped"
+      : allowed
+      ? "stopping the task failed; it may still be running"
+      : "the task continues (this caller may not stop tasks)";
+    log("tasks").info("Client cancelled the wait for {upid}: {what}", { upid, what });
+    throw new PveError("aborted", `Cancelled while waiting for ${label}: ${what} (${upid})`, { cause: e });
+  }
   return {
     upid,
     status: res.done ? "stopped" : "running",
     ...(res.exitstatus !== undefined ? { exitstatus: cleanText(res.exitstatus, 500) } : {}),
     ...(res.done ? { ok: res.ok } : {}),
-    ...(res.logTail.length ? { log_tail: { untrusted: true as const, lines: res.logTail.map((l) => cleanText(l, 500)) } } : {}),
+    ...(res.logTail.length
+      ? { log_tail: { untrusted: true as const, lines: res.logTail.map((l) => cleanText(l, 500)) } }
+      : {}),
   };
 }
 

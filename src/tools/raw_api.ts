@@ -1,0 +1,221 @@
+/**
+ * `pve_api`: any endpoint of the Proxmox VE API, checked against the contract derived from the official schema
+ * before anything is sent. Its policy class comes from method + path (src/policy/raw_classes.ts), so it can never do
+ * more than the mode allows; destructive calls are planned and confirmed like any other destructive tool.
+ * @module
+ */
+import { z } from "zod";
+import { type Endpoint, findEndpoint, isPveMethod, matchPath, validateParams } from "../pve/contract.ts";
+import { type PveApi, type PveMethod, type PveParamValue } from "../pve/types.ts";
+import { isUpid } from "../pve/upid.ts";
+import { cleanText } from "../guard/untrusted.ts";
+import { classifyRaw, rawTarget } from "../policy/raw_classes.ts";
+import { type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+
+/** Largest JSON rendering of `data` returned whole; larger answers are cut and flagged. */
+export const RAW_MAX_CHARS = 24_000;
+/** Largest text rendering. */
+const TEXT_MAX_CHARS = 4_000;
+/** Cap on one string inside the answer (they may be notes or descriptions: untrusted). */
+const STRING_MAX = 2_000;
+
+const ParamValue = z.union([
+  z.string().max(65_536),
+  z.number(),
+  z.boolean(),
+  z.array(z.union([z.string().max(4096), z.number()])).max(256),
+]);
+
+const Input = z.object({
+  method: z.enum(["GET", "POST", "PUT", "DELETE"]),
+  path: z.string().min(2).max(1024).regex(/^\/[^?#\s]*$/, "must be an API path like /nodes/pve1/status (no query)")
+    .describe("Path under /api2/json, e.g. /nodes/pve1/disks/list"),
+  params: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/).max(64), ParamValue).optional()
+    .describe("Query (GET) or body parameters"),
+}).strict();
+type Args = z.infer<typeof Input>;
+
+const Output = z.object({
+  method: z.string(),
+  path: z.string(),
+  /** The answer's `data`, cleaned; absent when cut (see `data_json`). */
+  data: z.unknown().optional(),
+  /** The beginning of the answer's JSON when it exceeded the cap. */
+  data_json: z.string().optional(),
+  total: z.number().optional(),
+  truncated: z.boolean(),
+  upid: z.string().optional(),
+  untrusted: z.literal(true),
+});
+type Out = z.infer<typeof Output>;
+
+/** A resolved, checked raw call. */
+interface Checked {
+  method: PveMethod;
+  endpoint: Endpoint;
+  /** Canonical path: the template with each parameter percent-encoded. */
+  path: string;
+  pathParams: Record<string, string>;
+  params: Record<string, PveParamValue>;
+}
+
+const SECRETISH = /pass|secret|key|token|ticket|cookie|cert/i;
+
+/** Resolves and checks a call against the contract; throws a TypeError with an actionable message. */
+function check(args: Args): Checked {
+  const method = args.method.toUpperCase();
+  if (!isPveMethod(method)) throw new TypeError(`Unsupported method ${args.method}: use GET, POST, PUT or DELETE`);
+  const match = findEndpoint(method, args.path);
+  if (!match) {
+    const other = matchPath(args.path);
+    if (other) {
+      throw new TypeError(
+        `Cannot ${method} ${args.path}: that path (${other.template}) only accepts ${
+          [...other.methods.keys()].join(", ")
+        }`,
+      );
+    }
+    throw new TypeError(
+      `Cannot ${method} ${args.path}: no such endpoint in the Proxmox VE 9.1 API schema; check the path (no /api2/json prefix)`,
+    );
+  }
+  const { endpoint, pathParams } = match;
+  const params: Record<string, PveParamValue> = {};
+  for (const [k, v] of Object.entries(args.params ?? {})) {
+    if (k in pathParams) {
+      if (String(v) !== pathParams[k]) {
+        throw new TypeError(`Cannot ${method} ${args.path}: parameter ${k} contradicts the path (${pathParams[k]})`);
+      }
+      continue;
+    }
+    params[k] = v;
+  }
+  const cls = classifyRaw(method, endpoint.path, params);
+  if (cls.refuse) {
+    throw new TypeError(`Cannot ${method} ${endpoint.path} through pve_api (${cls.why}): ${cls.refuse}`);
+  }
+  const errors = validateParams(endpoint, { ...params, ...pathParams });
+  const names = Object.keys(errors);
+  if (names.length) {
+    const list = names.slice(0, 10).map((n) => `${n}: ${errors[n]}`).join("; ");
+    throw new TypeError(`Invalid parameters for ${method} ${endpoint.path}, nothing was sent: ${list}`);
+  }
+  const path = "/" +
+    endpoint.path.split("/").filter(Boolean).map((seg) =>
+      seg.startsWith("{") ? encodeURIComponent(pathParams[seg.slice(1, -1)] ?? "") : seg
+    ).join("/");
+  return { method, endpoint, path, pathParams, params };
+}
+
+/** The credential a raw call uses: reads with the read credential, everything else with the write credential. */
+function apiFor(ctx: ToolContext, method: PveMethod): PveApi {
+  return method === "GET" ? ctx.pve : ctx.pveWrite;
+}
+
+/** Refuses endpoints that do not accept API tokens when the credential is one (unknown counts as a token). */
+function checkToken(c: Checked, api: PveApi): void {
+  const kind = (api as { authKind?: string }).authKind;
+  if (!c.endpoint.allowToken && kind !== "ticket") {
+    throw new TypeError(
+      `Cannot ${c.method} ${c.endpoint.path}: Proxmox VE refuses API tokens on this endpoint (allowtoken: 0), and ` +
+        "this server authenticates with an API token. It needs a password login of the user itself.",
+    );
+  }
+}
+
+/** Deep copy with every string cleaned and capped (the answer may carry notes, descriptions, logs). */
+function cleanDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return cleanText(value, STRING_MAX);
+  if (depth > 20 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => cleanDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[cleanText(k, 200)] = cleanDeep(v, depth + 1);
+  return out;
+}
+
+function describeParams(params: Record<string, PveParamValue>): string {
+  const parts = Object.entries(params).map(([k, v]) =>
+    SECRETISH.test(k) ? `${k}=(hidden)` : `${k}=${cleanText(Array.isArray(v) ? v.join(",") : String(v), 80)}`
+  );
+  return parts.length ? parts.join(", ") : "no parameters";
+}
+
+/** `pve_api`. */
+export const pveApi = defineTool({
+  name: "pve_api",
+  title: "Call a Proxmox VE API endpoint",
+  description: "Call any PVE API endpoint (path under /api2/json) when no specific tool fits. Checked against the " +
+    "official schema before sending; method+path decide the mode needed (GET=read). Answers capped.",
+  toolset: "raw",
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  privileges: [],
+  input: Input,
+  output: Output,
+  classify(args) {
+    const method = args.method.toUpperCase();
+    if (!isPveMethod(method)) return "destructive";
+    const m = findEndpoint(method, args.path);
+    return classifyRaw(method, m?.endpoint.path, args.params ?? {}).cls;
+  },
+  target(args) {
+    const method = args.method.toUpperCase();
+    const m = isPveMethod(method) ? findEndpoint(method, args.path) : undefined;
+    return m ? rawTarget(m.pathParams, args.params ?? {}) : undefined;
+  },
+  async plan(args, ctx): Promise<ChangePlan> {
+    const c = check(args);
+    checkToken(c, apiFor(ctx, c.method));
+    const cls = classifyRaw(c.method, c.endpoint.path, c.params);
+    const vmid = rawTarget(c.pathParams, c.params);
+    let target = `${c.method} ${c.path}`;
+    let current = "not looked up (no single guest is named)";
+    if (vmid !== undefined) {
+      try {
+        const g = await ctx.resolveGuest(vmid);
+        target = `${g.type} ${g.vmid} "${cleanText(g.name, 60)}" on ${g.node} (${c.method} ${c.path})`;
+        current = `${g.status}${g.template ? ", template" : ""}${g.tags.length ? `, tags ${g.tags.join(";")}` : ""}`;
+      } catch {
+        current = `guest ${vmid} not found in the cluster`;
+      }
+    }
+    return {
+      action: `${c.method} ${c.endpoint.path}`,
+      target,
+      current,
+      effect: `${cls.why}; ${describeParams(c.params)}`,
+    };
+  },
+  async handler(args, ctx): Promise<Out> {
+    const c = check(args);
+    const api = apiFor(ctx, c.method);
+    checkToken(c, api);
+    const res = await api.request<unknown>({
+      method: c.method,
+      path: c.path,
+      ...(Object.keys(c.params).length ? { params: c.params } : {}),
+      signal: ctx.signal,
+    });
+    const out: Out = { method: c.method, path: c.path, truncated: false, untrusted: true };
+    if (c.method !== "GET" && isUpid(res.data)) {
+      ctx.noteTask(res.data);
+      out.upid = res.data;
+    }
+    const data = cleanDeep(res.data);
+    const json = JSON.stringify(data) ?? "null";
+    if (json.length > RAW_MAX_CHARS) {
+      out.data_json = json.slice(0, RAW_MAX_CHARS);
+      out.truncated = true;
+    } else {
+      out.data = data;
+    }
+    if (res.total !== undefined) out.total = res.total;
+    return out;
+  },
+  text(out) {
+    const head = `${out.method} ${out.path}` + (out.upid ? ` started task ${out.upid}` : "") +
+      (out.total !== undefined ? ` (total ${out.total})` : "") +
+      (out.truncated ? ` (answer cut at ${RAW_MAX_CHARS} characters)` : "") + " [untrusted data from the cluster]";
+    const body = out.data_json ?? JSON.stringify(out.data) ?? "null";
+    return `${head}\n${body.length > TEXT_MAX_CHARS ? `${body.slice(0, TEXT_MAX_CHARS)}…` : body}`;
+  },
+});
