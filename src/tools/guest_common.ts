@@ -1,0 +1,227 @@
+/**
+ * Shared pieces of the guest-changing tools (power, lifecycle, config, snapshots, backups): paths, labels, free vmids,
+ * property strings, disk names and `secret://` references.
+ * @module
+ */
+import { z } from "zod";
+import { pvePath } from "../pve/encode.ts";
+import type { GuestRef } from "../pve/guests.ts";
+import { PveError } from "../pve/types.ts";
+import type { ToolAnnotations, ToolContext } from "./registry.ts";
+
+/** Annotations of a tool whose worst action changes something but destroys nothing. */
+export const CHANGE: ToolAnnotations = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: false,
+};
+
+/** Annotations of a tool with at least one destructive action. */
+export const DESTRUCTIVE: ToolAnnotations = { ...CHANGE, destructiveHint: true };
+
+/** A guest's location, enough to build its API paths. */
+export type GuestLoc = Pick<GuestRef, "vmid" | "type" | "node">;
+
+/** `/nodes/{node}/{qemu|lxc}/{vmid}[/rest...]`, each segment checked and escaped. */
+export function guestPath(ref: GuestLoc, ...rest: string[]): string {
+  return pvePath("nodes", ref.node, ref.type, ref.vmid, ...rest);
+}
+
+/** `VM` for QEMU, `CT` for LXC — how PVE's own messages name guests. */
+export function kind(type: "qemu" | "lxc"): "VM" | "CT" {
+  return type === "qemu" ? "VM" : "CT";
+}
+
+/** `VM 105 "db1" on pve2` — for messages and plans. Names come from the cluster: cleaned and capped. */
+export function guestLabel(ref: GuestRef): string {
+  const name = ref.name ? ` "${ref.name.replace(/[^\w.-]/g, "").slice(0, 63)}"` : "";
+  return `${kind(ref.type)} ${ref.vmid}${name} on ${ref.node}`;
+}
+
+/** Current state of a guest for a plan, e.g. `running` or `stopped, template, locked (backup)`. */
+export function guestState(ref: GuestRef): string {
+  return [ref.status, ...(ref.template ? ["template"] : [])].join(", ");
+}
+
+/** The guest with this vmid, or undefined when the cluster has none. Other errors propagate. */
+export async function findGuest(ctx: ToolContext, vmid: number): Promise<GuestRef | undefined> {
+  try {
+    return await ctx.resolveGuest(vmid);
+  } catch (e) {
+    if (e instanceof PveError && e.kind === "not_found") return undefined;
+    throw e;
+  }
+}
+
+/** Asks PVE for the next free vmid (`GET /cluster/nextid`). */
+export async function nextFreeVmid(ctx: ToolContext): Promise<number> {
+  const { data } = await ctx.pve.request<number | string>({
+    method: "GET",
+    path: "/cluster/nextid",
+    signal: ctx.signal,
+  });
+  const id = Number(data);
+  if (!Number.isInteger(id) || id < 100) {
+    throw new PveError("protocol", `GET /cluster/nextid answered ${JSON.stringify(data)}, not a vmid`);
+  }
+  return id;
+}
+
+/** Fails with a clear message when `vmid` is already used (so a create or clone does not half-start). */
+export async function ensureVmidFree(ctx: ToolContext, vmid: number): Promise<void> {
+  const existing = await findGuest(ctx, vmid);
+  if (existing) {
+    throw new TypeError(
+      `vmid ${vmid} is already used by ${guestLabel(existing)}: omit the id to take the next free one`,
+    );
+  }
+}
+
+/** The node to run a node-scoped call on: the given one, else the only online node, else a clear error. */
+export async function pickNode(ctx: ToolContext, node: string | undefined, what: string): Promise<string> {
+  if (node !== undefined) return node;
+  const { data } = await ctx.pve.request<{ node: string; status?: string }[]>({
+    method: "GET",
+    path: "/nodes",
+    signal: ctx.signal,
+  });
+  const online = (data ?? []).filter((n) => n.status === undefined || n.status === "online").map((n) => n.node).sort();
+  if (online.length === 1) return online[0] as string;
+  throw new TypeError(`${what} needs a node: pass node (online nodes: ${online.join(", ") || "none"})`);
+}
+
+/** A guest's current configuration (`GET .../config`). */
+export async function readConfig(ctx: ToolContext, ref: GuestLoc): Promise<Record<string, unknown>> {
+  const { data } = await ctx.pve.request<Record<string, unknown>>({
+    method: "GET",
+    path: guestPath(ref, "config"),
+    signal: ctx.signal,
+  });
+  return data ?? {};
+}
+
+/** An ordered key/value view of a PVE property string (`virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1`). */
+export type PropertyList = [key: string, value: string][];
+
+/**
+ * Splits a property string. A bare item (no `=`) is stored under `defaultKey` (e.g. `file` for disks,
+ * `model` for QEMU NICs); without one it is kept with an empty value.
+ */
+export function parseProperties(text: string, defaultKey?: string): PropertyList {
+  const out: PropertyList = [];
+  for (const item of text.split(",")) {
+    if (item === "") continue;
+    const eq = item.indexOf("=");
+    if (eq < 0) out.push([defaultKey ?? item, defaultKey === undefined ? "" : item]);
+    else out.push([item.slice(0, eq), item.slice(eq + 1)]);
+  }
+  return out;
+}
+
+/** Joins a property list back into a property string. */
+export function formatProperties(list: PropertyList): string {
+  return list.map(([k, v]) => (v === "" ? k : `${k}=${v}`)).join(",");
+}
+
+/** Sets (or with `undefined`, removes) a key of a property list, keeping the order of the others. */
+export function setProperty(list: PropertyList, key: string, value: string | undefined): PropertyList {
+  const i = list.findIndex(([k]) => k === key);
+  if (value === undefined) return i < 0 ? list : list.filter(([k]) => k !== key);
+  if (i < 0) return [...list, [key, value]];
+  const copy = list.slice();
+  copy[i] = [key, value];
+  return copy;
+}
+
+/** Value of a key of a property list. */
+export function getProperty(list: PropertyList, key: string): string | undefined {
+  return list.find(([k]) => k === key)?.[1];
+}
+
+/** Disk keys PVE knows for QEMU (`scsi0`, `virtio3`, …) and LXC (`rootfs`, `mp0`, …). */
+export const DiskKey = z.string().regex(
+  /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|efidisk0|tpmstate0|rootfs|mp([0-9]|[1-9][0-9]|2[0-4][0-9]|25[0-5]))$/,
+  "must be a disk key like scsi0, virtio1, rootfs or mp0",
+).describe("Disk key, e.g. scsi0 or rootfs");
+
+/** True for disk keys that belong to containers. */
+export function isContainerDisk(key: string): boolean {
+  return key === "rootfs" || /^mp\d+$/.test(key);
+}
+
+/** Parses a PVE size (`32G`, `512M`, `1.5T`, bare = bytes) into bytes. */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)$/.exec(text.trim());
+  if (!m) return undefined;
+  const mult = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[m[2] as "" | "K" | "M" | "G" | "T"];
+  return Number(m[1]) * mult;
+}
+
+/** A guest tag list as PVE stores it (`;`-separated). */
+export function joinTags(tags: readonly string[]): string {
+  return tags.join(";");
+}
+
+/** Name of a secret in the server's store, as a tool argument: `secret://NAME`. */
+const SECRET_REF = /^secret:\/\/([A-Za-z0-9_.\/-]{1,128})$/;
+
+/** A source of named secrets (the server's secret store, issue 4). */
+export interface SecretSource {
+  /** The value of a stored secret, or undefined when there is none with that name. */
+  resolve(name: string): Promise<string | undefined>;
+}
+
+/**
+ * Turns a tool argument that may carry a secret into the value to send to PVE: `secret://NAME` is looked up in the
+ * server's secret store (the model only ever sees the name); any other value is returned as given.
+ *
+ * TODO(secrets): the store (src/secrets/) is being built; until the ToolContext carries it as `secrets`, a reference
+ * fails with a message that says so. Wire it here, nowhere else.
+ */
+export async function resolveSecretRef(value: string, ctx: ToolContext, field: string): Promise<string> {
+  if (!value.startsWith("secret://")) return value;
+  const m = SECRET_REF.exec(value);
+  if (!m) {
+    throw new TypeError(`${field}: "${value.slice(0, 40)}" is not a valid secret reference: use secret://NAME`);
+  }
+  const name = m[1] as string;
+  const store = (ctx as ToolContext & { secrets?: SecretSource }).secrets;
+  if (store === undefined) {
+    throw new TypeError(
+      `${field}: cannot resolve secret://${name}: this server has no secret store configured ` +
+        "(set secrets.storeFile and add the value with `pve-mcp secrets set NAME`)",
+    );
+  }
+  const secret = await store.resolve(name);
+  if (secret === undefined) {
+    throw new TypeError(
+      `${field}: no secret named "${name}" in the store: add it with \`pve-mcp secrets set ${name}\``,
+    );
+  }
+  return secret;
+}
+
+/** A tool argument that is a secret value or a `secret://NAME` reference (preferred: the model never sees it). */
+export const SecretArg = (what: string) =>
+  z.string().min(1).max(8192).describe(`${what}; prefer secret://NAME (from the server's secret store)`);
+
+/** SSH public keys as PVE's `urlencoded` format wants them (for QEMU `sshkeys`). */
+export function encodeSshKeys(keys: string): string {
+  return encodeURIComponent(keys.replace(/\r\n/g, "\n").trim());
+}
+
+/** Checks SSH public keys enough to catch a pasted private key or garbage. */
+export function checkSshKeys(keys: string, field: string): void {
+  if (/PRIVATE KEY/.test(keys)) {
+    throw new TypeError(`${field}: this looks like a private key; pass public keys only (ssh-ed25519 AAAA…)`);
+  }
+  for (const line of keys.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+    if (
+      !/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+\/=]+( .*)?$/
+        .test(line)
+    ) {
+      throw new TypeError(`${field}: "${line.slice(0, 30)}…" is not an SSH public key line`);
+    }
+  }
+}

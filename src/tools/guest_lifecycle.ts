@@ -1,0 +1,202 @@
+/**
+ * Guest lifecycle beyond power: `guest_clone` (full/linked copies) and `guest_manage` (convert to template, delete,
+ * migrate, next free vmid).
+ * @module
+ */
+import { z } from "zod";
+import { type CallClass, type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { NodeName, PoolId, StorageId, VmId } from "../guard/schemas.ts";
+import type { PveParamValue } from "../pve/types.ts";
+import type { GuestRef } from "../pve/guests.ts";
+import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
+import {
+  CHANGE,
+  DESTRUCTIVE,
+  ensureVmidFree,
+  guestLabel,
+  guestPath,
+  guestState,
+  kind,
+  nextFreeVmid,
+} from "./guest_common.ts";
+import { DnsName } from "./guest_create.ts";
+import { SnapName } from "./snapshots.ts";
+
+const CloneInput = z.object({
+  vmid: VmId.describe("Source guest or template"),
+  newid: VmId.optional().describe("Default: next free"),
+  name: DnsName.optional().describe("VM name / CT hostname"),
+  full: z.boolean().optional().describe("Full copy (default) or linked clone (templates only)"),
+  target_node: NodeName.optional(),
+  storage: StorageId.optional().describe("Target storage (full clones)"),
+  snapname: SnapName.optional().describe("Clone from this snapshot"),
+  pool: PoolId.optional(),
+  description: z.string().max(8192).optional(),
+  wait: WaitArg,
+}).strict();
+
+/** The body of a clone request. Pure. */
+export function cloneParams(
+  ref: GuestRef,
+  args: z.infer<typeof CloneInput>,
+  newid: number,
+): Record<string, PveParamValue> {
+  const full = args.full ?? (args.storage !== undefined || !ref.template);
+  if (!full && !ref.template) {
+    throw new TypeError(`a linked clone needs a template source; ${guestLabel(ref)} is not one: use full=true`);
+  }
+  if (!full && args.storage !== undefined) throw new TypeError("storage applies to full clones only");
+  return {
+    newid,
+    [ref.type === "qemu" ? "name" : "hostname"]: args.name,
+    full,
+    target: args.target_node !== undefined && args.target_node !== ref.node ? args.target_node : undefined,
+    storage: args.storage,
+    snapname: args.snapname,
+    pool: args.pool,
+    description: args.description,
+  };
+}
+
+/** `guest_clone`: copy a guest or template to a new vmid (full or linked), optionally onto another node/storage. */
+export const guestClone = defineTool({
+  name: "guest_clone",
+  title: "Clone a guest or template",
+  description: "Clone a VM/CT or template to newid (default next free). full=false: linked clone (templates only). " +
+    "Optional name, target_node, storage, snapname, pool.",
+  toolset: "guests",
+  annotations: CHANGE,
+  privileges: ["VM.Clone", "VM.Allocate", "Datastore.AllocateSpace", "SDN.Use"],
+  input: CloneInput,
+  output: TaskResult.extend({ vmid: z.number(), node: z.string() }),
+  // The source is read in full (its disks are copied), so it must be a guest this server may use.
+  target: (args) => args.vmid,
+  async handler(args, ctx) {
+    const ref = await ctx.resolveGuest(args.vmid);
+    let newid = args.newid;
+    if (newid === undefined) newid = await nextFreeVmid(ctx);
+    else await ensureVmidFree(ctx, newid);
+    const params = cloneParams(ref, args, newid);
+    const res = await startTask(ctx, { method: "POST", path: guestPath(ref, "clone"), params }, args.wait);
+    return { vmid: newid, node: args.target_node ?? ref.node, ...res };
+  },
+  text: (out) => taskText(`clone to ${out.vmid} on ${out.node}`, out),
+});
+
+const MANAGE_ACTIONS = ["template", "delete", "migrate", "nextid"] as const;
+
+const ManageInput = z.object({
+  action: z.enum(MANAGE_ACTIONS),
+  vmid: VmId.optional().describe("Guest (nextid: check this id is free)"),
+  purge: z.boolean().default(false).describe("delete: also remove from backup jobs, HA, replication"),
+  destroy_unreferenced_disks: z.boolean().default(false).describe("delete: also destroy unused disks of this vmid"),
+  target_node: NodeName.optional().describe("migrate: destination"),
+  online: z.boolean().optional().describe("migrate: live (qemu) / restart (lxc); default: when running"),
+  with_local_disks: z.boolean().default(false).describe("migrate (qemu): copy local disks"),
+  target_storage: StorageId.optional().describe("migrate: storage for local disks"),
+  wait: WaitArg,
+}).strict();
+type ManageArgs = z.infer<typeof ManageInput>;
+
+/** Converting to a template is irreversible and deleting destroys data: both destructive. */
+export function classifyManage(args: Pick<ManageArgs, "action">): CallClass {
+  if (args.action === "nextid") return "read";
+  return args.action === "migrate" ? "write" : "destructive";
+}
+
+function needVmid(args: ManageArgs): number {
+  if (args.vmid === undefined) throw new TypeError(`action=${args.action} needs vmid`);
+  return args.vmid;
+}
+
+/** Parameters of a migration. Pure. */
+export function migrateParams(ref: GuestRef, args: ManageArgs): Record<string, PveParamValue> {
+  if (args.target_node === undefined) throw new TypeError("action=migrate needs target_node");
+  if (args.target_node === ref.node) throw new TypeError(`${guestLabel(ref)} is already on ${ref.node}`);
+  const running = ref.status === "running";
+  const online = args.online ?? running;
+  if (online && !running) throw new TypeError(`${guestLabel(ref)} is ${ref.status}: online migration needs it running`);
+  if (ref.type === "qemu") {
+    return {
+      target: args.target_node,
+      online: online || undefined,
+      "with-local-disks": args.with_local_disks || undefined,
+      targetstorage: args.target_storage,
+    };
+  }
+  if (args.with_local_disks) {
+    throw new TypeError("with_local_disks applies to VMs; containers always move their volumes");
+  }
+  if (running && !online) throw new TypeError(`${guestLabel(ref)} is running: stop it or pass online=true (restart)`);
+  return { target: args.target_node, restart: online || undefined, "target-storage": args.target_storage };
+}
+
+async function managePlan(args: ManageArgs, ctx: ToolContext): Promise<ChangePlan> {
+  const ref = await ctx.resolveGuest(needVmid(args));
+  const what = `${kind(ref.type)} ${ref.vmid}`;
+  const effects: Record<string, string> = {
+    template: "converts the guest into a template: it can no longer be started, only cloned (irreversible)",
+    delete: `destroys the guest and all its disks${args.destroy_unreferenced_disks ? " and unreferenced disks" : ""}` +
+      `${args.purge ? "; removes it from backup jobs, HA and replication" : ""} (irreversible)`,
+    migrate: `moves the guest to ${args.target_node}`,
+  };
+  return {
+    action: `${args.action} ${what}`,
+    target: guestLabel(ref),
+    current: guestState(ref),
+    effect: effects[args.action] ?? args.action,
+  };
+}
+
+/** `guest_manage`: convert to template, delete, migrate, or find the next free vmid. */
+export const guestManage = defineTool({
+  name: "guest_manage",
+  title: "Template, delete or migrate a guest; next free vmid",
+  description: "action=template: convert a stopped guest to a template (irreversible). delete: destroy a stopped " +
+    "guest (purge: also from jobs/HA). migrate: to target_node (online default when running). nextid: next free " +
+    "vmid, or check vmid.",
+  toolset: "guests",
+  annotations: DESTRUCTIVE,
+  privileges: ["VM.Allocate", "VM.Migrate", "VM.Audit"],
+  input: ManageInput,
+  output: TaskResult.partial().extend({ vmid: z.number(), node: z.string().optional() }),
+  classify: classifyManage,
+  target: (args) => (args.action === "nextid" ? undefined : args.vmid),
+  plan: managePlan,
+  async handler(args, ctx) {
+    if (args.action === "nextid") {
+      if (args.vmid === undefined) return { vmid: await nextFreeVmid(ctx) };
+      await ensureVmidFree(ctx, args.vmid);
+      return { vmid: args.vmid };
+    }
+    const ref = await ctx.resolveGuest(needVmid(args));
+    const label = guestLabel(ref);
+    if (args.action === "template") {
+      if (ref.template) throw new TypeError(`${label} is already a template`);
+      if (ref.status !== "stopped") throw new TypeError(`${label} is ${ref.status}: stop it before converting`);
+      const res = await startTask(ctx, { method: "POST", path: guestPath(ref, "template") }, args.wait);
+      return { vmid: ref.vmid, node: ref.node, ...res };
+    }
+    if (args.action === "delete") {
+      if (ref.status !== "stopped") {
+        throw new TypeError(`${label} is ${ref.status}: stop it first (guest_power action=stop)`);
+      }
+      const res = await startTask(ctx, {
+        method: "DELETE",
+        path: guestPath(ref),
+        params: {
+          purge: args.purge || undefined,
+          "destroy-unreferenced-disks": args.destroy_unreferenced_disks || undefined,
+        },
+      }, args.wait);
+      return { vmid: ref.vmid, node: ref.node, ...res };
+    }
+    const params = migrateParams(ref, args);
+    const res = await startTask(ctx, { method: "POST", path: guestPath(ref, "migrate"), params }, args.wait);
+    return { vmid: ref.vmid, node: args.target_node, ...res };
+  },
+  text: (out) =>
+    out.upid === undefined || out.status === undefined
+      ? `vmid ${out.vmid} is free`
+      : taskText(`guest ${out.vmid}`, { ...out, upid: out.upid, status: out.status }),
+});
