@@ -174,6 +174,8 @@ export class TlsRelay {
   }
 
   #track<T extends net.Socket>(s: T): T {
+    // Like the server: pooled idle connections must not keep the process alive (in-flight fetches hold it anyway).
+    s.unref();
     this.#sockets.add(s);
     s.once("close", () => this.#sockets.delete(s));
     return s;

@@ -262,3 +262,35 @@ Deno.test("probeCertificate reports the fingerprint to pin without trusting it",
     await raw.close();
   }
 });
+
+Deno.test("a process that never calls close() still exits promptly (relay and pool hold no event loop)", async () => {
+  const pve = await startFakePve(() => ok("done"));
+  const root = new URL("../../", import.meta.url);
+  const code = (tls: PveTlsOptions) => `
+    import { createPveClient } from "./src/pve/client.ts";
+    const c = createPveClient({ host: "127.0.0.1", port: ${pve.port}, tls: ${JSON.stringify(tls)},
+      auth: { tokenId: "monitor@pve!mcp", tokenSecret: "x-secret" } });
+    await Promise.all([1, 2].map(() => c.request({ method: "GET", path: "/version" })));
+    console.log((await c.request({ method: "GET", path: "/version" })).data);`;
+  try {
+    for (const tls of [{ fingerprint: pve.cert.fingerprint }, { insecure: true }] as PveTlsOptions[]) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--quiet", code(tls)],
+        cwd: root,
+        stdout: "piped",
+        stderr: "piped",
+        env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+      }).spawn();
+      const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const out = await child.output();
+      clearTimeout(killer);
+      assertEquals(
+        [out.code, new TextDecoder().decode(out.stdout).trim()],
+        [0, "done"],
+        new TextDecoder().decode(out.stderr),
+      );
+    }
+  } finally {
+    await pve.close();
+  }
+});
