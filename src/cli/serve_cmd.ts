@@ -25,16 +25,17 @@ export async function runServeCommand(args: string[]): Promise<number> {
   const http = args.includes("--http");
   const simulator = args.includes("--simulator");
   const rest = args.filter((a) => a !== "--http" && a !== "--simulator");
-  let env = Deno.env.toObject();
+  let env: Record<string, string> | undefined;
   let stopSim: (() => Promise<void>) | undefined;
   if (simulator) {
     const { startSimulatorForServe } = await import("../sim/for_serve.ts");
     const sim = await startSimulatorForServe();
-    env = { ...env, ...sim.env };
+    env = { ...Deno.env.toObject(), ...sim.env };
     stopSim = sim.close;
   }
   try {
-    const config = await loadConfig({ args: rest, env, cwd: Deno.cwd() });
+    // Without an explicit env the loader reads the process environment and then removes secret variables from it.
+    const config = await loadConfig({ args: rest, ...(env ? { env } : {}) });
     if (http) {
       const { serveHttp } = await import("../server/http/serve_http.ts");
       await serveHttp(config);

@@ -86,7 +86,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 /** Calls a tool and returns the result (throws on protocol errors). */
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}) {
   const res = await client.callTool({ name, arguments: args });
-  return res as { content: { type: string; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
+  return res as {
+    content: { type: string; text: string }[];
+    structuredContent?: Record<string, unknown>;
+    isError?: boolean;
+  };
 }
 
 /** Minimal assertion helpers (no @std in this environment). */
