@@ -24,6 +24,7 @@ import { concretePaths, deleteAt, getAt, isPlainObject, type Origin, setAt, type
 import { formatIssues } from "./issues.ts";
 import { checkFileModes, unknownEnvWarnings } from "./warnings.ts";
 import { unsealSecrets } from "./unseal.ts";
+import type { MasterKey } from "../crypto/keys.ts";
 
 /** Where to read the configuration from. Every field is optional; defaults read the real process. */
 export interface LoadOptions {
@@ -42,6 +43,8 @@ export interface LoadOptions {
   requireCluster?: boolean;
   /** Remove secret variables from the process environment after loading. Default: true when `env` is not given. */
   scrubEnv?: boolean;
+  /** Clock for key-age warnings; default `Date.now`. */
+  now?: () => number;
 }
 
 /** The configuration plus what the loader learned on the way (for `config check` and `config status`). */
@@ -54,8 +57,10 @@ export interface LoadedConfig {
   origins: ReadonlyMap<string, Origin>;
   /** Schema paths of secrets that were sealed (`enc:v1:`) and opened. */
   sealed: string[];
-  /** Key id of the master key used to open sealed values, when one was needed. */
+  /** Key id of the master key (raw keys; passphrase-derived ids depend on each file's salt). */
   keyId?: string;
+  /** The master key, when one is set (for the secret store and the `config` commands). */
+  key?: MasterKey;
 }
 
 const TRUE = new Set(["true", "1", "yes", "on"]);
@@ -81,6 +86,7 @@ export async function loadConfigDetailed(opts: LoadOptions = {}): Promise<Loaded
   const fs: ConfigFs = {
     readTextFile: opts.readFile ?? denoFs.readTextFile,
     fileMode: opts.fileMode ?? (opts.readFile ? () => Promise.resolve(undefined) : denoFs.fileMode),
+    ...(opts.readFile ? {} : { mtime: denoFs.mtime! }),
   };
 
   // 1. Flags, environment and .env, in precedence order.
@@ -176,7 +182,7 @@ export async function loadConfigDetailed(opts: LoadOptions = {}): Promise<Loaded
   }
 
   // 6. Sealed values and secret references.
-  const unsealed = await unsealSecrets(tree, origins, { fs, env, cwd, problems, warnings });
+  const unsealed = await unsealSecrets(tree, origins, { fs, problems, warnings, now: opts.now ?? Date.now });
 
   // 7. Validation.
   const parsed = ConfigSchema.safeParse(tree);
@@ -198,6 +204,7 @@ export async function loadConfigDetailed(opts: LoadOptions = {}): Promise<Loaded
     origins,
     sealed: unsealed.sealed,
     ...(unsealed.keyId === undefined ? {} : { keyId: unsealed.keyId }),
+    ...(unsealed.key === undefined ? {} : { key: unsealed.key }),
   };
 }
 

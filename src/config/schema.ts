@@ -42,18 +42,27 @@ const cidr = z.string().refine((v) => IPV4.test(v) || IPV6.test(v), {
   error: "expected IP addresses or CIDR networks such as 10.0.0.0/8 or ::1/128",
 });
 
-/** Normalises `aa:bb:…` or 64 hex digits to upper-case colon form; leaves other input for the regex to reject. */
+/**
+ * Normalises fingerprints (`aa:bb:…` or 64 hex digits; several separated by commas during a certificate change) to
+ * upper-case colon form joined by `,`; leaves other input for the regex to reject.
+ */
 export function normalizeFingerprint(value: unknown): unknown {
   if (typeof value !== "string") return value;
-  const hex = value.trim().replace(/^sha256[:=]?/i, "").replaceAll(":", "").toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(hex)) return value;
-  return hex.match(/../g)!.join(":");
+  const parts = value.split(/[,;\s]+/).filter((p) => p !== "");
+  const out: string[] = [];
+  for (const part of parts) {
+    const hex = part.replace(/^sha256[:=]?/i, "").replaceAll(":", "").toUpperCase();
+    if (!/^[0-9A-F]{64}$/.test(hex)) return value;
+    out.push(hex.match(/../g)!.join(":"));
+  }
+  return out.length === 0 ? value : out.join(",");
 }
 
+const FP = "([0-9A-F]{2}:){31}[0-9A-F]{2}";
 const fingerprint = z.preprocess(
   normalizeFingerprint,
-  z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, {
-    error: "expected a SHA-256 fingerprint: 32 hex bytes such as AB:CD:…",
+  z.string().regex(new RegExp(`^${FP}(,${FP})*$`), {
+    error: "expected a SHA-256 fingerprint: 32 hex bytes such as AB:CD:… (several separated by commas)",
   }),
 );
 

@@ -13,6 +13,8 @@ export interface ConfigFs {
   readTextFile(path: string): Promise<string>;
   /** Mode bits (null where modes do not apply, e.g. Windows); undefined when the file cannot be examined. */
   fileMode(path: string): Promise<number | null | undefined>;
+  /** Modification time (for the age of key files without a `# created:` header). */
+  mtime?(path: string): Promise<Date | undefined>;
 }
 
 /** The real file system. */
@@ -21,6 +23,13 @@ export const denoFs: ConfigFs = {
   fileMode: async (path) => {
     try {
       return (await Deno.stat(path)).mode;
+    } catch {
+      return undefined;
+    }
+  },
+  mtime: async (path) => {
+    try {
+      return (await Deno.stat(path)).mtime ?? undefined;
     } catch {
       return undefined;
     }

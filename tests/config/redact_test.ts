@@ -12,14 +12,14 @@ Deno.test("redactConfig hides every secret setting and keeps the rest", async ()
       },
       audit: { key: "S4" },
       http: { adminToken: "S5" },
-      secrets: { passphrase: "S6" },
+      secrets: { passphrase: "S6-long-passphrase" },
     }),
   };
   const cfg = await loadConfig({ env: { PROXMOX_MCP_CONFIG: "/c.json" }, cwd: "/", ...memFs(files) });
-  assert.deepEqual(secretValues(cfg).sort(), ["S1", "S2", "S3", "S4", "S5", "S6"]);
+  assert.deepEqual(secretValues(cfg).sort(), ["S1", "S2", "S3", "S4", "S5", "S6-long-passphrase"]);
   const red = redactConfig(cfg);
   const text = JSON.stringify(red);
-  for (const s of ["S1", "S2", "S3", "S4", "S5", "S6"]) assert.ok(!text.includes(`"${s}"`), s);
+  for (const s of ["S1", "S2", "S3", "S4", "S5", "S6-long-passphrase"]) assert.ok(!text.includes(`"${s}"`), s);
   assert.equal(red.clusters.a!.tokenSecret, REDACTED);
   assert.equal(red.clusters.a!.tokenId, "a@pam!t");
   assert.equal(red.clusters.b!.host, "b");

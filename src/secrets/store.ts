@@ -1,0 +1,188 @@
+/**
+ * The secret store: one JSON file (0600) of named values, each sealed with the master key and bound to its name
+ * (`secret://NAME` as additional data). Names and dates are readable without the key so they can be listed — also
+ * to the model; values leave the store only inside the server, where `secret://NAME` references are resolved.
+ * @module
+ */
+import { dirname } from "node:path";
+import type { MasterKey } from "../crypto/keys.ts";
+import { openValue } from "../crypto/sealed.ts";
+import { writeFileAtomic } from "./atomic_write.ts";
+import { fileKdf, parseSecretFile, sealForSlot, type SecretSlot, STORE_KIND } from "./sealed_file.ts";
+
+/** Valid secret names: letters, digits, `.`, `_`, `-`; up to 64 characters. */
+export const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** What `list` shows of a secret: never its value. */
+export interface SecretInfo {
+  name: string;
+  created: string;
+  updated: string;
+  lastUsed?: string;
+}
+
+/** A problem with the store; messages name secrets, never values. */
+export class SecretStoreError extends Error {
+  override readonly name = "SecretStoreError";
+  constructor(readonly kind: "not_found" | "no_key" | "bad_name" | "damaged", message: string) {
+    super(message);
+  }
+}
+
+/** The store's operations. */
+export interface SecretStore {
+  readonly path: string;
+  /** The value of `name`; throws {@linkcode SecretStoreError} `not_found` when absent. */
+  get(name: string): Promise<string>;
+  has(name: string): Promise<boolean>;
+  /** Adds or replaces `name`. */
+  set(name: string, value: string): Promise<void>;
+  /** Names and dates, sorted by name. */
+  list(): Promise<SecretInfo[]>;
+  /** Removes `name`; false when it was not there. */
+  rm(name: string): Promise<boolean>;
+  /** Records that `name` was used now (written at most once a minute per name). */
+  touchLastUsed(name: string): Promise<void>;
+}
+
+interface Entry {
+  value: string;
+  created: string;
+  updated: string;
+  lastUsed?: string;
+}
+
+interface StoreFile {
+  kind: typeof STORE_KIND;
+  version: 1;
+  entries: Record<string, Entry>;
+}
+
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** Checks a secret name; throws `bad_name`. */
+export function checkSecretName(name: string): void {
+  if (!SECRET_NAME.test(name)) {
+    throw new SecretStoreError(
+      "bad_name",
+      `Invalid secret name ${JSON.stringify(name.slice(0, 80))}: use letters, digits, ".", "_" and "-" (at most 64, ` +
+        "starting with a letter or digit)",
+    );
+  }
+}
+
+/**
+ * Opens the store at `path` (created on the first `set`). Without `key`, names can be listed but values can be
+ * neither read nor written.
+ */
+export function createSecretStore(
+  path: string,
+  key: MasterKey | undefined,
+  opts: { now?: () => number } = {},
+): SecretStore {
+  const now = opts.now ?? Date.now;
+
+  async function read(): Promise<StoreFile> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return { kind: STORE_KIND, version: 1, entries: {} };
+      throw error;
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw new SecretStoreError("damaged", `The secret store ${path} is not valid JSON; restore it from a backup`);
+    }
+    const d = data as Partial<StoreFile>;
+    if (d.kind !== STORE_KIND || d.version !== 1 || typeof d.entries !== "object" || d.entries === null) {
+      throw new SecretStoreError("damaged", `${path} is not a pve-mcp secret store (version 1)`);
+    }
+    return d as StoreFile;
+  }
+
+  async function write(data: StoreFile): Promise<void> {
+    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+  }
+
+  function needKey(action: string): MasterKey {
+    if (!key) {
+      throw new SecretStoreError(
+        "no_key",
+        `Cannot ${action}: no master key is set; set PROXMOX_MCP_MASTER_KEY_FILE (see docs/secrets.md)`,
+      );
+    }
+    return key;
+  }
+
+  function notFound(name: string): SecretStoreError {
+    return new SecretStoreError(
+      "not_found",
+      `Secret "${name}" is not in the secret store ${path}; add it with: pve-mcp secrets set ${name}`,
+    );
+  }
+
+  return {
+    path,
+    async get(name) {
+      checkSecretName(name);
+      const k = needKey(`read secret "${name}"`);
+      const entry = (await read()).entries[name];
+      if (!entry) throw notFound(name);
+      return await openValue(k, entry.value, `secret://${name}`, `secret ${name} in ${path}`);
+    },
+    async has(name) {
+      return Object.hasOwn((await read()).entries, name);
+    },
+    async set(name, value) {
+      checkSecretName(name);
+      const k = needKey(`store secret "${name}"`);
+      const data = await read();
+      const file = parseSecretFile(path, JSON.stringify(data));
+      const slot: SecretSlot = {
+        field: `secret://${name}`,
+        label: `secret ${name}`,
+        value: "",
+        state: "plain",
+        loc: { kind: "json", parts: ["entries", name, "value"] },
+      };
+      const sealed = await sealForSlot(slot, value, k, await fileKdf(file, k));
+      const stamp = new Date(now()).toISOString();
+      const fresh = await read(); // re-read right before writing: keep concurrent changes of other names
+      const previous = fresh.entries[name];
+      fresh.entries[name] = { value: sealed, created: previous?.created ?? stamp, updated: stamp };
+      await write(fresh);
+    },
+    async list() {
+      const data = await read();
+      return Object.entries(data.entries)
+        .map(([name, e]) => ({
+          name,
+          created: e.created,
+          updated: e.updated,
+          ...(e.lastUsed ? { lastUsed: e.lastUsed } : {}),
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    },
+    async rm(name) {
+      checkSecretName(name);
+      const data = await read();
+      if (!Object.hasOwn(data.entries, name)) return false;
+      delete data.entries[name];
+      await write(data);
+      return true;
+    },
+    async touchLastUsed(name) {
+      const data = await read();
+      const entry = data.entries[name];
+      if (!entry) return;
+      const last = entry.lastUsed ? Date.parse(entry.lastUsed) : 0;
+      if (now() - last < TOUCH_INTERVAL_MS) return;
+      entry.lastUsed = new Date(now()).toISOString();
+      await write(data);
+    },
+  };
+}
