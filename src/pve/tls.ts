@@ -100,6 +100,22 @@ function checkPem(text: string, what: string): string {
   return text;
 }
 
+/**
+ * The relay listens on, and the HttpClient connects to, 127.0.0.1 (ephemeral port). Under a narrowed `--allow-net`
+ * node's listen would throw asynchronously (an uncaught error), so refuse up front with the fix.
+ */
+function checkRelayPermission(label: string, mode: TlsMode): void {
+  const state = Deno.permissions.querySync({ name: "net", host: "127.0.0.1:0" }).state;
+  if (state !== "granted") {
+    throw new PveError(
+      "connection",
+      `Cannot use ${mode === "pinned" ? "fingerprint pinning" : "insecure TLS"} for ${label}: it runs a relay on ` +
+        "127.0.0.1 (any port), which this process may not use; allow it (Deno: --allow-net=127.0.0.1,<pve host>) " +
+        "or verify with a CA file instead",
+    );
+  }
+}
+
 /** `host` as it appears in a URL authority (IPv6 in brackets). */
 export function urlHost(host: string): string {
   return net.isIPv6(host) ? `[${host}]` : host;
@@ -132,6 +148,7 @@ export function createTransport(
     return { mode, ready: () => Promise.resolve({ client, origin }), close: () => client.close() };
   }
 
+  checkRelayPermission(label, mode);
   let pins: Set<string> | undefined;
   if (mode === "pinned") {
     pins = new Set(parseFingerprints(opts.fingerprint!));

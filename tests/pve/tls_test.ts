@@ -294,3 +294,44 @@ Deno.test("a process that never calls close() still exits promptly (relay and po
     await pve.close();
   }
 });
+
+Deno.test("without net permission for 127.0.0.1 the pinned client fails at creation with the fix (no crash)", async () => {
+  const root = new URL("../../", import.meta.url);
+  const dir = await Deno.makeTempDir({ prefix: "pve_perm_" });
+  const script = `${dir}/probe.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { createPveClient } from ${JSON.stringify(new URL("src/pve/client.ts", root).href)};
+    try {
+      createPveClient({ host: "pve1.example.com", tls: { fingerprint: ${
+      JSON.stringify((await testCert()).fingerprint)
+    } },
+        auth: { tokenId: "monitor@pve!mcp", tokenSecret: "x-secret" } });
+      console.log("created");
+    } catch (e) { console.log(e.kind + ": " + e.message); }`,
+  );
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--no-prompt",
+        "--config",
+        new URL("deno.json", root).pathname,
+        "--allow-read",
+        "--allow-env",
+        "--allow-net=pve1.example.com:8006",
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert(text.startsWith("connection: Cannot use fingerprint pinning for pve1.example.com:8006"), text);
+    assert(text.includes("--allow-net=127.0.0.1"), text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
