@@ -7,7 +7,14 @@ import { clusterOverview } from "./cluster.ts";
 import { guestInfo, guestList } from "./guests_read.ts";
 import { nodeInfo } from "./nodes.ts";
 import { storageInfo } from "./storage.ts";
-import { taskInfo } from "./tasks.ts";
+import { taskInfo, taskStop } from "./tasks.ts";
+import { storageVolume } from "./storage.ts";
+import { metricsHistory } from "./metrics.ts";
+import { firewallChange, firewallInfo } from "./firewall.ts";
+import { accessInfo, accessToken } from "./access.ts";
+import { poolChange, poolInfo } from "./pools.ts";
+import { haInfo } from "./ha.ts";
+import { cephStatus, clusterInfo, sdnInfo } from "./cluster_extra.ts";
 import { pveApi } from "./raw_api.ts";
 import { guestPower } from "./guest_power.ts";
 import { guestCreate } from "./guest_create.ts";
@@ -25,6 +32,20 @@ export const ALL_TOOLS: readonly ToolDef[] = [
   guestInfo,
   storageInfo,
   taskInfo,
+  // nodes, storage, tasks, metrics, firewall, access, pools, HA, Ceph, SDN, cluster (infra tools)
+  clusterInfo,
+  storageVolume,
+  taskStop,
+  metricsHistory,
+  firewallInfo,
+  firewallChange,
+  accessInfo,
+  accessToken,
+  poolInfo,
+  poolChange,
+  haInfo,
+  cephStatus,
+  sdnInfo,
   pveApi,
   // guests (changes), snapshots, backups
   guestPower,

@@ -1,115 +1,284 @@
 /**
- * Storage read tools.
+ * Storage tools: list, status and content (read); ISO/template download and volume deletion (changes).
  * @module
  */
 import { z } from "zod";
-import { defineTool } from "./registry.ts";
+import { type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
-import { PageLimit, paginate } from "./paging.ts";
-import { Cursor } from "../guard/schemas.ts";
+import { paginate } from "./paging.ts";
+import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
+import { PveError } from "../pve/types.ts";
+import {
+  checkParams,
+  CursorArg,
+  gib,
+  InfoOut,
+  infoText,
+  Limit,
+  mib,
+  need,
+  READ,
+  round,
+  table,
+} from "./infra_common.ts";
 
-const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+type Obj = Record<string, unknown>;
 
-interface StorageRow {
-  storage: string;
-  type?: string;
-  content?: string;
-  active?: number;
-  enabled?: number;
-  shared?: number;
-  used?: number;
-  total?: number;
-  avail?: number;
-}
-interface ContentRow {
-  volid: string;
-  content: string;
-  format?: string;
-  size?: number;
-  vmid?: number;
-  ctime?: number;
-}
+const CONTENT = ["iso", "vztmpl", "backup", "images", "rootdir", "snippets", "import"] as const;
 
-/** `storage_info`: storages of a node, or one storage's content. */
+/** `storage_info`: storages (of a node or the cluster), one storage's status, or its content. */
 export const storageInfo = defineTool({
   name: "storage_info",
-  title: "List storages or a storage's content",
-  description: "Without storage: the node's storages with type, content types and usage (GiB). With storage: its " +
-    "volumes (ISOs, templates, backups, disks), optionally filtered by content type or vmid.",
+  title: "Storage info",
+  description:
+    "view list (node optional), status or content (volumes; filter content, vmid). Default: content if storage is given.",
   toolset: "storage",
   annotations: READ,
   privileges: ["Datastore.Audit"],
   input: z.object({
-    node: NodeName,
+    node: NodeName.optional(),
     storage: StorageId.optional(),
-    content: z.enum(["iso", "vztmpl", "backup", "images", "rootdir", "snippets", "import"]).optional(),
+    view: z.enum(["list", "status", "content"]).optional(),
+    content: z.enum(CONTENT).optional(),
     vmid: VmId.optional(),
-    limit: PageLimit,
-    cursor: Cursor.optional(),
+    limit: Limit,
+    cursor: CursorArg.optional(),
   }).strict(),
-  output: z.object({
-    storages: z.array(z.object({
-      storage: z.string(),
-      type: z.string(),
-      content: z.string(),
-      active: z.boolean(),
-      shared: z.boolean(),
-      used_gb: z.number().nullable(),
-      total_gb: z.number().nullable(),
-    })).optional(),
-    volumes: z.array(z.object({
-      volid: z.string(),
-      content: z.string(),
-      format: z.string().optional(),
-      size_mb: z.number().optional(),
-      vmid: z.number().optional(),
-    })).optional(),
-    total: z.number().optional(),
-    next_cursor: z.string().optional(),
-  }),
+  output: InfoOut,
   async handler(args, ctx) {
-    const gb = (v: number | undefined) => (v === undefined ? null : Math.round(v / 1073741824 * 10) / 10);
-    if (args.storage === undefined) {
-      const { data } = await ctx.pve.request<StorageRow[]>({
-        method: "GET",
-        path: `/nodes/${args.node}/storage`,
-        signal: ctx.signal,
-      });
+    const view = args.view ?? (args.storage ? "content" : "list");
+    const get = async <T>(path: string, params?: Obj) =>
+      (await ctx.pve.request<T>({ method: "GET", path, params: params as never, signal: ctx.signal })).data;
+    const usage = {
+      used_gb: (r: Obj) => gib(r.used ?? (r.type === "storage" ? r.disk : undefined)),
+      total_gb: (r: Obj) => gib(r.total ?? r.maxdisk),
+      used_pct: (r: Obj) => {
+        const used = Number(r.used ?? r.disk);
+        const total = Number(r.total ?? r.maxdisk);
+        return total > 0 ? round((used / total) * 100) : null;
+      },
+    };
+    if (view === "list") {
+      if (args.node === undefined) {
+        const rows = (await get<Obj[]>("/cluster/resources", { type: "storage" }))
+          .filter((r) => r.type === "storage" && (args.storage === undefined || r.storage === args.storage))
+          .sort((a, b) => `${a.storage}/${a.node}`.localeCompare(`${b.storage}/${b.node}`));
+        return {
+          total: rows.length,
+          ...table(rows, [
+            "storage",
+            "node",
+            "plugintype",
+            "content",
+            "shared",
+            "status",
+            "used_gb",
+            "total_gb",
+            "used_pct",
+          ], usage),
+        };
+      }
+      const rows =
+        (await get<Obj[]>(`/nodes/${args.node}/storage`, args.storage ? { storage: args.storage } : undefined))
+          .sort((a, b) => String(a.storage).localeCompare(String(b.storage)));
       return {
-        storages: data.map((s) => ({
-          storage: s.storage,
-          type: s.type ?? "",
-          content: s.content ?? "",
-          active: s.active === 1,
-          shared: s.shared === 1,
-          used_gb: gb(s.used),
-          total_gb: gb(s.total),
-        })),
+        total: rows.length,
+        ...table(
+          rows,
+          ["storage", "type", "content", "active", "enabled", "shared", "used_gb", "total_gb", "used_pct"],
+          usage,
+        ),
       };
     }
-    const { data } = await ctx.pve.request<ContentRow[]>({
-      method: "GET",
-      path: `/nodes/${args.node}/storage/${args.storage}/content`,
-      params: { content: args.content, vmid: args.vmid },
-      signal: ctx.signal,
-    });
+    if (args.node === undefined) need("node", `storage_info view=${view}`);
+    if (args.storage === undefined) need("storage", `storage_info view=${view}`);
+    const base = `/nodes/${args.node}/storage/${args.storage}`;
+    if (view === "status") {
+      const d = await get<Obj>(`${base}/status`);
+      return {
+        info: {
+          storage: args.storage,
+          type: d.type ?? null,
+          content: d.content ?? null,
+          active: d.active ?? null,
+          enabled: d.enabled ?? null,
+          shared: d.shared ?? null,
+          used_gb: gib(d.used),
+          avail_gb: gib(d.avail),
+          total_gb: gib(d.total),
+          used_pct: usage.used_pct(d),
+        },
+      };
+    }
+    const data = await get<Obj[]>(`${base}/content`, { content: args.content, vmid: args.vmid });
+    data.sort((a, b) => String(a.volid).localeCompare(String(b.volid)));
     const page = paginate(data, args.limit, args.cursor);
     return {
       total: data.length,
-      volumes: page.items.map((v) => ({
-        volid: v.volid,
-        content: v.content,
-        ...(v.format ? { format: v.format } : {}),
-        ...(v.size !== undefined ? { size_mb: Math.round(v.size / 1048576) } : {}),
-        ...(v.vmid !== undefined ? { vmid: Number(v.vmid) } : {}),
-      })),
+      ...table(page.items, ["volid", "content", "format", "size_mb", "vmid", "ctime", "protected"], {
+        size_mb: (r) => mib(r.size),
+        vmid: (r) => (r.vmid === undefined ? null : Number(r.vmid)),
+      }),
       ...(page.next ? { next_cursor: page.next } : {}),
     };
   },
-  text: (o) =>
-    o.storages
-      ? o.storages.map((s) => `${s.storage}\t${s.type}\t${s.content}\t${s.used_gb ?? "-"}/${s.total_gb ?? "-"} GiB`)
-        .join("\n")
-      : `${o.volumes?.length ?? 0} of ${o.total ?? 0} volumes\n` +
-        (o.volumes ?? []).map((v) => `${v.volid}\t${v.size_mb ?? "-"} MiB`).join("\n"),
+  text: (o) => infoText(o),
+});
+
+/** File name extensions PVE accepts per downloadable content type. */
+const EXTENSIONS: Record<string, RegExp> = {
+  iso: /\.(iso|img)$/i,
+  vztmpl: /\.tar\.(gz|xz|zst|bz2)$|\.tgz$/i,
+  import: /\.(ova|ovf|qcow2|raw|vmdk|img)$/i,
+};
+
+/**
+ * Checks a download URL: http or https only, no credentials inside it (they would end up in logs and the task list).
+ * @returns the normalised URL
+ */
+export function checkDownloadUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TypeError(`Cannot download: "${url.slice(0, 100)}" is not a URL`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") {
+    throw new TypeError(`Cannot download: URL scheme "${u.protocol}" is not allowed, use https:// or http://`);
+  }
+  if (u.username || u.password) {
+    throw new TypeError("Cannot download: the URL contains credentials; use a URL without user:password@");
+  }
+  return u.href;
+}
+
+/** Checks a target file name: one path segment of safe characters, with an extension matching the content type. */
+export function checkFilename(filename: string, content: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,250}$/.test(filename) || filename.includes("..")) {
+    throw new TypeError(
+      `Cannot download: file name "${
+        filename.slice(0, 60)
+      }" must be one name of letters, digits and . _ + - (no paths)`,
+    );
+  }
+  const ext = EXTENSIONS[content];
+  if (ext && !ext.test(filename)) {
+    throw new TypeError(
+      `Cannot download: file name "${filename}" does not fit content ${content} (expected ${ext.source})`,
+    );
+  }
+}
+
+/** Splits `sha256:<hex>` into algorithm and lower-case hex digest, checking the digest length. */
+export function parseChecksum(value: string): { algorithm: string; hex: string } {
+  const m = /^(md5|sha1|sha224|sha256|sha384|sha512):([0-9a-fA-F]+)$/.exec(value.trim());
+  const bits: Record<string, number> = { md5: 128, sha1: 160, sha224: 224, sha256: 256, sha384: 384, sha512: 512 };
+  if (!m || m[2]!.length * 4 !== bits[m[1]!]) {
+    throw new TypeError(
+      `Cannot download: checksum must be <algorithm>:<hex digest> with md5, sha1, sha224, sha256, sha384 or sha512, ` +
+        `e.g. sha256:<64 hex digits>`,
+    );
+  }
+  return { algorithm: m[1]!, hex: m[2]!.toLowerCase() };
+}
+
+/** The guest a volume belongs to, from its name (`vm-105-disk-0`, `vzdump-qemu-105-…`, `subvol-105-…`). */
+export function volumeOwner(volume: string): number | undefined {
+  const m = /(?:^|[:/])(?:vm|base|subvol|basevol)-(\d{3,9})-/.exec(volume) ??
+    /(?:^|[:/])vzdump-(?:qemu|lxc|openvz)-(\d{3,9})-/.exec(volume);
+  return m ? Number(m[1]) : undefined;
+}
+
+const VolumeId = z.string().max(255).describe("e.g. local:iso/x.iso");
+
+const volumeInput = z.object({
+  action: z.enum(["download", "delete"]),
+  node: NodeName,
+  storage: StorageId,
+  url: z.string().max(2048).optional(),
+  filename: z.string().max(255).optional(),
+  content: z.enum(["iso", "vztmpl", "import"]).default("iso"),
+  checksum: z.string().max(140).optional().describe("e.g. sha256:<hex>"),
+  volume: VolumeId.optional(),
+  wait: WaitArg,
+}).strict();
+type VolumeArgs = z.infer<typeof volumeInput>;
+
+function volumePath(args: VolumeArgs): string {
+  const volume = args.volume ?? need("volume", "storage_volume delete");
+  const volid = volume.includes(":") ? volume : `${args.storage}:${volume}`;
+  if (!volid.startsWith(`${args.storage}:`)) {
+    throw new TypeError(`Cannot delete volume "${volid}": it is not on storage "${args.storage}"`);
+  }
+  return `/nodes/${args.node}/storage/${args.storage}/content/${encodeURIComponent(volid)}`;
+}
+
+async function volumePlan(args: VolumeArgs, ctx: ToolContext): Promise<ChangePlan> {
+  if (args.action === "download") {
+    return {
+      action: `download ${args.content} to ${args.storage}`,
+      target: `${args.node}/${args.storage}/${args.filename ?? "?"}`,
+      current: "not downloaded",
+      effect: `fetch ${args.url ?? "?"} onto storage ${args.storage}`,
+    };
+  }
+  const path = volumePath(args);
+  let current: string;
+  try {
+    const { data } = await ctx.pve.request<Obj>({ method: "GET", path, signal: ctx.signal });
+    current = `exists, ${mib(data.size) ?? "?"} MiB, format ${data.format ?? "?"}${
+      data.protected ? ", protected" : ""
+    }`;
+  } catch (e) {
+    if (e instanceof PveError && e.kind !== "not_found" && e.kind !== "server") throw e;
+    current = "not found";
+  }
+  const owner = volumeOwner(args.volume ?? "");
+  return {
+    action: `delete volume ${args.volume}`,
+    target: `${args.node}/${args.storage}: ${args.volume}${owner ? ` (of guest ${owner})` : ""}`,
+    current,
+    effect: "the volume's data is removed permanently from the storage; this cannot be undone",
+  };
+}
+
+/** `storage_volume`: download an ISO/template/import file from a URL, or delete a volume. */
+export const storageVolume = defineTool({
+  name: "storage_volume",
+  title: "Storage download/delete",
+  description:
+    "download: fetch an ISO/template/image from an http(s) URL (url, filename, content). delete: remove a volume (destructive).",
+  toolset: "storage",
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  privileges: ["Datastore.AllocateTemplate", "Datastore.Allocate", "Sys.AccessNetwork"],
+  input: volumeInput,
+  output: TaskResult,
+  classify: (args) => (args.action === "delete" ? "destructive" : "write"),
+  target: (args) => (args.action === "delete" && args.volume ? volumeOwner(args.volume) : undefined),
+  plan: volumePlan,
+  async handler(args, ctx) {
+    if (args.action === "delete") {
+      return await startTask(ctx, { method: "DELETE", path: volumePath(args) }, args.wait);
+    }
+    const url = checkDownloadUrl(args.url ?? need("url", "storage_volume download"));
+    const filename = args.filename ?? need("filename", "storage_volume download");
+    checkFilename(filename, args.content);
+    const sum = args.checksum === undefined ? undefined : parseChecksum(args.checksum);
+    const params = {
+      url,
+      filename,
+      content: args.content,
+      ...(sum ? { checksum: sum.hex, "checksum-algorithm": sum.algorithm } : {}),
+    };
+    checkParams("POST", "/nodes/{node}/storage/{storage}/download-url", params, {
+      node: args.node,
+      storage: args.storage,
+    });
+    return await startTask(ctx, {
+      method: "POST",
+      path: `/nodes/${args.node}/storage/${args.storage}/download-url`,
+      params,
+    }, args.wait);
+  },
+  text: (o) => taskText("storage_volume", o),
 });

@@ -1,114 +1,178 @@
 /**
- * Task read tools: recent tasks, one task's status, its log.
+ * Task tools: list recent tasks, a task's status or log, wait for a task (read); stop a running task (change).
  * @module
  */
 import { z } from "zod";
 import { defineTool } from "./registry.ts";
-import { NodeName, Upid, VmId } from "../guard/schemas.ts";
+import { NodeName, VmId } from "../guard/schemas.ts";
+import { isUpid } from "../pve/upid.ts";
 import { cleanText } from "../guard/untrusted.ts";
+import { isTaskSuccess, waitForTask } from "../pve/tasks.ts";
+import { InfoOut, infoText, need, READ, table } from "./infra_common.ts";
 
-const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
-
-interface TaskRow {
-  upid: string;
-  node: string;
-  type: string;
-  id?: string;
-  user: string;
-  status?: string;
-  starttime: number;
-  endtime?: number;
-}
+type Obj = Record<string, unknown>;
 
 /** The node named inside a UPID (`UPID:<node>:...`). */
 export function upidNode(upid: string): string {
   return upid.split(":")[1] ?? "";
 }
 
-/** `task_info`: list recent tasks, or show one task's status or log. */
+/** The guest a task works on, when its UPID's id field is a vmid (e.g. `qmstart:105`). */
+export function upidGuest(upid: string): number | undefined {
+  const id = upid.split(":")[6] ?? "";
+  return /^\d{3,9}$/.test(id) ? Number(id) : undefined;
+}
+
+/** A UPID argument; the full format is checked before use (a shorter schema keeps tools/list small). */
+const UpidArg = z.string().regex(/^UPID:/).max(512);
+
+function taskPath(upid: string): string {
+  if (!isUpid(upid)) {
+    throw new TypeError(
+      `Invalid UPID "${String(upid).slice(0, 80)}": expected UPID:<node>:<pid>:<pstart>:<start>:<type>:<id>:<user>:`,
+    );
+  }
+  return `/nodes/${upidNode(upid)}/tasks/${encodeURIComponent(upid)}`;
+}
+
+/** A task's exit status counts as success when it is `OK` or `WARNINGS: n`. */
+function exitOk(exitstatus: unknown): boolean {
+  return typeof exitstatus === "string" && isTaskSuccess(exitstatus);
+}
+
+/** `task_info`: recent tasks, one task's status or log, or wait for a task to finish. */
 export const taskInfo = defineTool({
   name: "task_info",
-  title: "List tasks, or show a task's status or log",
-  description: "action=list: recent tasks (of one node, or cluster-wide), filter by vmid or errors only. " +
-    "action=status: state and exit status of a task by UPID. action=log: log lines of a task (untrusted text).",
+  title: "Task info",
+  description:
+    "list recent tasks (node or cluster). status, log (untrusted), wait (until done or timeout, with progress) need upid.",
   toolset: "tasks",
   annotations: READ,
   privileges: ["Sys.Audit"],
   input: z.object({
-    action: z.enum(["list", "status", "log"]).default("list"),
-    upid: Upid.optional(),
+    action: z.enum(["list", "status", "log", "wait"]).default("list"),
+    upid: UpidArg.optional(),
     node: NodeName.optional(),
     vmid: VmId.optional(),
-    errors: z.boolean().default(false).describe("list: only failed tasks"),
-    start: z.number().int().min(0).max(1_000_000).default(0).describe("log: first line"),
+    errors: z.boolean().default(false),
+    running: z.boolean().default(false),
+    start: z.number().int().min(0).max(1_000_000).default(0).describe("log start"),
     limit: z.number().int().min(1).max(500).default(50),
+    timeout: z.number().int().min(1).max(3600).default(60).describe("wait s"),
   }).strict(),
-  output: z.object({
-    tasks: z.array(z.object({
-      upid: z.string(),
-      node: z.string(),
-      type: z.string(),
-      id: z.string(),
-      user: z.string(),
-      status: z.string(),
-      start: z.number(),
-      end: z.number().optional(),
-    })).optional(),
-    task: z.record(z.string(), z.unknown()).optional(),
-    log: z.object({ untrusted: z.literal(true), lines: z.array(z.string()), total: z.number() }).optional(),
-  }),
+  output: InfoOut,
   async handler(args, ctx) {
     if (args.action === "list") {
       const path = args.node ? `/nodes/${args.node}/tasks` : "/cluster/tasks";
-      const params = args.node ? { vmid: args.vmid, errors: args.errors || undefined, limit: args.limit } : {};
-      const { data } = await ctx.pve.request<TaskRow[]>({ method: "GET", path, params, signal: ctx.signal });
+      const params = args.node
+        ? {
+          vmid: args.vmid,
+          errors: args.errors || undefined,
+          limit: args.limit,
+          ...(args.running ? { source: "active" } : {}),
+        }
+        : {};
+      const { data } = await ctx.pve.request<Obj[]>({ method: "GET", path, params, signal: ctx.signal });
+      const failed = (t: Obj) => typeof t.status === "string" && !exitOk(t.status);
       const rows = data.filter((t) =>
-        args.node !== undefined ||
-        ((args.vmid === undefined || t.id === String(args.vmid)) &&
-          (!args.errors || (t.status !== undefined && t.status !== "OK" && !t.status.startsWith("WARNINGS"))))
-      ).slice(0, args.limit);
+        (args.vmid === undefined || t.id === String(args.vmid)) &&
+        (!args.errors || failed(t)) &&
+        (!args.running || t.status === undefined || t.status === "running")
+      ).sort((a, b) => Number(b.starttime) - Number(a.starttime));
       return {
-        tasks: rows.map((t) => ({
-          upid: t.upid,
-          node: t.node,
-          type: t.type,
-          id: t.id ?? "",
-          user: t.user,
-          status: t.status === undefined ? "running" : cleanText(t.status, 200),
-          start: t.starttime,
-          ...(t.endtime !== undefined ? { end: t.endtime } : {}),
-        })),
+        total: rows.length,
+        ...table(rows.slice(0, args.limit), ["upid", "type", "id", "user", "status", "starttime", "endtime"], {
+          status: (t) => t.status ?? "running",
+        }),
       };
     }
-    if (args.upid === undefined) throw new TypeError(`Cannot show the task ${args.action}: pass upid`);
-    const node = upidNode(args.upid);
-    const base = `/nodes/${node}/tasks/${encodeURIComponent(args.upid)}`;
+    const upid = args.upid ?? need("upid", `task_info action=${args.action}`);
     if (args.action === "status") {
-      const { data } = await ctx.pve.request<Record<string, unknown>>({
+      const { data } = await ctx.pve.request<Obj>({
         method: "GET",
-        path: `${base}/status`,
+        path: `${taskPath(upid)}/status`,
         signal: ctx.signal,
       });
-      if (typeof data.exitstatus === "string") data.exitstatus = cleanText(data.exitstatus, 500);
-      return { task: data };
+      const info: Obj = {
+        upid,
+        type: data.type ?? null,
+        id: data.id ?? null,
+        user: data.user ?? null,
+        status: data.status ?? null,
+        starttime: data.starttime ?? null,
+      };
+      if (typeof data.exitstatus === "string") {
+        info.exitstatus = cleanText(data.exitstatus, 500);
+        info.ok = exitOk(data.exitstatus);
+      }
+      return { info };
     }
-    const res = await ctx.pve.request<{ n: number; t: string }[]>({
-      method: "GET",
-      path: `${base}/log`,
-      params: { start: args.start, limit: args.limit },
-      signal: ctx.signal,
-    });
-    return {
-      log: {
-        untrusted: true as const,
-        lines: res.data.map((l) => cleanText(l.t, 500)),
+    if (args.action === "log") {
+      const res = await ctx.pve.request<{ n: number; t: string }[]>({
+        method: "GET",
+        path: `${taskPath(upid)}/log`,
+        params: { start: args.start, limit: args.limit },
+        signal: ctx.signal,
+      });
+      return {
         total: res.total ?? res.data.length,
-      },
+        log: { untrusted: true as const, lines: res.data.map((l) => cleanText(l.t, 500)) },
+      };
+    }
+    const timeoutMs = Math.min(args.timeout * 1000, ctx.maxTaskWaitMs);
+    const res = await waitForTask(ctx.pve, upid, {
+      signal: ctx.signal,
+      timeoutMs,
+      onProgress: (status, tail) =>
+        ctx.progress({
+          message: `${status.status}${tail.length ? `: ${cleanText(tail[tail.length - 1] ?? "", 200)}` : ""}`,
+        }),
+    });
+    const info: Obj = { upid, status: res.status };
+    if (res.done) {
+      info.exitstatus = cleanText(res.exitstatus ?? "unknown", 500);
+      info.ok = res.ok;
+    } else info.note = `still running after ${Math.round(res.elapsedMs / 1000)} s`;
+    return {
+      info,
+      ...(res.logTail.length
+        ? { log: { untrusted: true as const, lines: res.logTail.map((l) => cleanText(l, 500)) } }
+        : {}),
     };
   },
-  text: (o) => {
-    if (o.tasks) return o.tasks.map((t) => `${t.upid}\t${t.type}\t${t.id}\t${t.status}`).join("\n") || "no tasks";
-    if (o.task) return Object.entries(o.task).map(([k, v]) => `${k}: ${v}`).join("\n");
-    return `task log (untrusted text, ${o.log?.lines.length} of ${o.log?.total} lines):\n${o.log?.lines.join("\n")}`;
+  text: (o) => infoText(o),
+});
+
+/** `task_stop`: stops a running task (DELETE /nodes/{node}/tasks/{upid}). */
+export const taskStop = defineTool({
+  name: "task_stop",
+  title: "Stop task",
+  description: "Stop a running task by UPID (e.g. a stuck backup). A finished task is left as is.",
+  toolset: "tasks",
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  privileges: ["Sys.Modify"],
+  input: z.object({ upid: UpidArg }).strict(),
+  output: z.object({ upid: z.string(), stopped: z.boolean(), status: z.string(), exitstatus: z.string().optional() }),
+  target: (args) => upidGuest(args.upid),
+  async handler({ upid }, ctx) {
+    const { data } = await ctx.pve.request<Obj>({
+      method: "GET",
+      path: `${taskPath(upid)}/status`,
+      signal: ctx.signal,
+    });
+    if (data.status !== "running") {
+      return {
+        upid,
+        stopped: false,
+        status: String(data.status ?? "unknown"),
+        ...(typeof data.exitstatus === "string" ? { exitstatus: cleanText(data.exitstatus, 500) } : {}),
+      };
+    }
+    await ctx.pveWrite.request({ method: "DELETE", path: taskPath(upid), signal: ctx.signal });
+    return { upid, stopped: true, status: "stopping" };
   },
+  text: (o) =>
+    o.stopped
+      ? `Stop requested for task ${o.upid}`
+      : `Task ${o.upid} is not running (${o.status}${o.exitstatus ? `: ${o.exitstatus}` : ""}); nothing stopped`,
 });
