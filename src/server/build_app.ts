@@ -7,12 +7,25 @@ import { createPveClient } from "../pve/client.ts";
 import type { PveApi } from "../pve/types.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { ALL_TOOLS } from "../tools/all.ts";
-import { type Toolset } from "../tools/registry.ts";
-import { type App, type AuditSink, clusterHandle, type ClusterHandle, NO_AUDIT, NO_LIMIT, type RateLimiter } from "./app.ts";
+import { DEFAULT_TOOLSETS, type Toolset } from "../tools/registry.ts";
+import {
+  type App,
+  type AuditSink,
+  type ClusterHandle,
+  clusterHandle,
+  NO_AUDIT,
+  NO_LIMIT,
+  type RateLimiter,
+} from "./app.ts";
 import { VERSION } from "../version.ts";
 
 type ClusterConfig = Config["clusters"][string];
-type Credential = { tokenId?: string | undefined; tokenSecret?: string | undefined; user?: string | undefined; password?: string | undefined };
+type Credential = {
+  tokenId?: string | undefined;
+  tokenSecret?: string | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
+};
 
 function clientFor(name: string, c: ClusterConfig, cred: Credential): PveApi & { close(): void } {
   const auth = cred.tokenId !== undefined && cred.tokenSecret !== undefined
@@ -21,7 +34,9 @@ function clientFor(name: string, c: ClusterConfig, cred: Credential): PveApi & {
     ? { user: cred.user, password: cred.password }
     : undefined;
   if (!auth) {
-    throw new TypeError(`Cluster "${name}" has no usable credential: set a token id and secret, or a user and password`);
+    throw new TypeError(
+      `Cluster "${name}" has no usable credential: set a token id and secret, or a user and password`,
+    );
   }
   return createPveClient({
     host: c.host,
@@ -43,7 +58,10 @@ export interface BuildOptions {
 }
 
 /** Builds the application; `close` releases upstream connections. */
-export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<{ app: App; close: () => Promise<void> }> {
+export async function buildApp(
+  config: Config,
+  opts: BuildOptions = {},
+): Promise<{ app: App; close: () => Promise<void> }> {
   const clients: { close(): void }[] = [];
   const clusters = new Map<string, ClusterHandle>();
   for (const [name, c] of Object.entries(config.clusters)) {
@@ -64,7 +82,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     clusters,
     defaultCluster: config.defaultCluster,
     tools: ALL_TOOLS,
-    filter: { mode: p.mode, toolsets: p.toolsets as Toolset[], allowTools: p.allowTools, denyTools: p.denyTools },
+    filter: {
+      mode: p.mode,
+      // No toolsets named: the defaults (DEFAULT_TOOLSETS), not nothing.
+      toolsets: p.toolsets.length ? p.toolsets as Toolset[] : DEFAULT_TOOLSETS,
+      allowTools: p.allowTools,
+      denyTools: p.denyTools,
+    },
     policy: createPolicy({ mode: p.mode, guests: p.guests, protected: p.protected, agentExec: p.agentExec }),
     audit: opts.audit ?? NO_AUDIT,
     limiter: opts.limiter ?? NO_LIMIT,
