@@ -1,0 +1,56 @@
+/**
+ * The bundle the sandbox, e2e-smoke and client-config tests run: built once per source state with
+ * scripts/bundle.ts and cached under the temp directory by a hash of everything that goes into it, so parallel test
+ * files (and later runs with unchanged sources) share one build.
+ * @module
+ */
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildBundle } from "../../scripts/bundle.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+async function* sourceFiles(dir: string): AsyncGenerator<string> {
+  const entries = [];
+  for await (const entry of Deno.readDir(dir)) entries.push(entry);
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) yield* sourceFiles(path);
+    else if (entry.isFile) yield path;
+  }
+}
+
+/** SHA-256 over the paths and contents of src/, deno.json, deno.lock and the bundle script. */
+export async function sourceHash(): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  const hash = createHash("sha256");
+  const files = [join(ROOT, "deno.json"), join(ROOT, "deno.lock"), join(ROOT, "scripts", "bundle.ts")];
+  for await (const file of sourceFiles(join(ROOT, "src"))) files.push(file);
+  for (const file of files) {
+    hash.update(relative(ROOT, file) + "\0");
+    hash.update(await Deno.readFile(file));
+  }
+  hash.update(Deno.version.deno);
+  return hash.digest("hex").slice(0, 24);
+}
+
+let pending: Promise<string> | undefined;
+
+/** Path of a bundle of the current sources, built if needed. */
+export function sandboxBundle(): Promise<string> {
+  pending ??= (async () => {
+    const dir = join(tmpdir(), "pve-mcp-test-bundles");
+    await Deno.mkdir(dir, { recursive: true });
+    const path = join(dir, `pve-mcp-${await sourceHash()}.js`);
+    try {
+      await Deno.stat(path);
+      return path;
+    } catch {
+      await buildBundle({ out: path });
+      return path;
+    }
+  })();
+  return pending;
+}
