@@ -60,6 +60,20 @@ interface StoreFile {
 
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** Read-modify-write sections per store file, so changes within one process never overwrite each other. */
+const locks = new Map<string, Promise<unknown>>();
+
+function locked<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const previous = locks.get(path) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(fn);
+  const tail = run.catch(() => {});
+  locks.set(path, tail);
+  void tail.then(() => {
+    if (locks.get(path) === tail) locks.delete(path);
+  });
+  return run;
+}
+
 /** Checks a secret name; throws `bad_name`. */
 export function checkSecretName(name: string): void {
   if (!SECRET_NAME.test(name)) {
@@ -150,11 +164,13 @@ export function createSecretStore(
         loc: { kind: "json", parts: ["entries", name, "value"] },
       };
       const sealed = await sealForSlot(slot, value, k, await fileKdf(file, k));
-      const stamp = new Date(now()).toISOString();
-      const fresh = await read(); // re-read right before writing: keep concurrent changes of other names
-      const previous = fresh.entries[name];
-      fresh.entries[name] = { value: sealed, created: previous?.created ?? stamp, updated: stamp };
-      await write(fresh);
+      await locked(path, async () => {
+        const stamp = new Date(now()).toISOString();
+        const fresh = await read(); // re-read right before writing: keep changes made meanwhile
+        const previous = fresh.entries[name];
+        fresh.entries[name] = { value: sealed, created: previous?.created ?? stamp, updated: stamp };
+        await write(fresh);
+      });
     },
     async list() {
       const data = await read();
@@ -167,22 +183,26 @@ export function createSecretStore(
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
     },
-    async rm(name) {
+    rm(name) {
       checkSecretName(name);
-      const data = await read();
-      if (!Object.hasOwn(data.entries, name)) return false;
-      delete data.entries[name];
-      await write(data);
-      return true;
+      return locked(path, async () => {
+        const data = await read();
+        if (!Object.hasOwn(data.entries, name)) return false;
+        delete data.entries[name];
+        await write(data);
+        return true;
+      });
     },
-    async touchLastUsed(name) {
-      const data = await read();
-      const entry = data.entries[name];
-      if (!entry) return;
-      const last = entry.lastUsed ? Date.parse(entry.lastUsed) : 0;
-      if (now() - last < TOUCH_INTERVAL_MS) return;
-      entry.lastUsed = new Date(now()).toISOString();
-      await write(data);
+    touchLastUsed(name) {
+      return locked(path, async () => {
+        const data = await read();
+        const entry = data.entries[name];
+        if (!entry) return;
+        const last = entry.lastUsed ? Date.parse(entry.lastUsed) : 0;
+        if (now() - last < TOUCH_INTERVAL_MS) return;
+        entry.lastUsed = new Date(now()).toISOString();
+        await write(data);
+      });
     },
   };
 }
