@@ -9,4 +9,5 @@ export { followAudit, type FollowOptions, readRecentAudit, type ReadRecentOption
 export { type AuditKey, type AuditKeySource, defaultAuditKeyFile, resolveAuditKey } from "./key.ts";
 export { isSecretKey, redactArguments, REDACTED, type RedactOptions, scrubText } from "./redact.ts";
 export { MemoryAuditSink, noopAuditSink } from "./memory.ts";
+export { type AuditSettings, openAuditLog } from "./from_config.ts";
 export { ACTIVE_FILE, type AuditFile, type AuditLocation, auditLocation, listAuditFiles } from "./files.ts";

@@ -72,3 +72,47 @@ export const INIT_BODY = JSON.stringify({
 export function mcpHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return { "content-type": "application/json", accept: "application/json, text/event-stream", ...extra };
 }
+
+/** Sends a raw HTTP/1.1 request (fetch cannot set `Host`) and returns the status and headers. */
+export async function rawRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const u = new URL(url);
+  const conn = await Deno.connect({ hostname: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port) });
+  try {
+    const body = opts.body ?? "";
+    const headers: Record<string, string> = {
+      host: u.host,
+      connection: "close",
+      ...(body !== "" && { "content-length": String(new TextEncoder().encode(body).length) }),
+      ...opts.headers,
+    };
+    const head = [
+      `${opts.method ?? "GET"} ${u.pathname} HTTP/1.1`,
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ];
+    await conn.write(new TextEncoder().encode(`${head.join("\r\n")}\r\n\r\n${body}`));
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(16384);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+    }
+    const text = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+    const [statusLine = "", ...rest] = text.split("\r\n\r\n")[0]!.split("\r\n");
+    const hdrs: Record<string, string> = {};
+    for (const l of rest) {
+      const i = l.indexOf(":");
+      if (i > 0) hdrs[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+    }
+    return {
+      status: Number(statusLine.split(" ")[1]),
+      headers: hdrs,
+      body: text.split("\r\n\r\n").slice(1).join("\r\n\r\n"),
+    };
+  } finally {
+    conn.close();
+  }
+}
