@@ -39,6 +39,13 @@ export async function main(args: string[]): Promise<number> {
       return (await import("./serve_cmd.ts")).runServeCommand(rest);
     case "simulate":
       return (await import("../sim/cli.ts")).runSimulateCommand(rest);
+    case "tokens":
+      return (await import("./tokens_cmd.ts")).runTokensCommand(rest);
+    case "audit":
+      return (await import("./audit_cmd.ts")).runAuditCommand(rest);
+    case "tools":
+    case "role":
+      return (await import("./tools_cmd.ts")).runToolsCommand(command, rest);
     default:
       console.error(`Unknown command "${command}": run pve-mcp --help for the list of commands`);
       return 2;

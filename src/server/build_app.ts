@@ -7,7 +7,7 @@ import { createPveClient } from "../pve/client.ts";
 import type { PveApi } from "../pve/types.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { ALL_TOOLS } from "../tools/all.ts";
-import { DEFAULT_TOOLSETS, type Toolset } from "../tools/registry.ts";
+import { DEFAULT_TOOLSETS, type ToolFilter, type Toolset } from "../tools/registry.ts";
 import {
   type App,
   type AuditSink,
@@ -51,6 +51,16 @@ function clientFor(name: string, c: ClusterConfig, cred: Credential): PveApi & {
   });
 }
 
+/** The tool filter of a configuration's policy; no toolsets named means the defaults, not nothing. */
+export function toolFilter(p: Config["policy"]): ToolFilter {
+  return {
+    mode: p.mode,
+    toolsets: p.toolsets.length ? p.toolsets as Toolset[] : DEFAULT_TOOLSETS,
+    allowTools: p.allowTools,
+    denyTools: p.denyTools,
+  };
+}
+
 /** Optional hooks the caller supplies (HTTP serving adds audit and limits; tests inject their own). */
 export interface BuildOptions {
   audit?: AuditSink;
@@ -82,13 +92,7 @@ export async function buildApp(
     clusters,
     defaultCluster: config.defaultCluster,
     tools: ALL_TOOLS,
-    filter: {
-      mode: p.mode,
-      // No toolsets named: the defaults (DEFAULT_TOOLSETS), not nothing.
-      toolsets: p.toolsets.length ? p.toolsets as Toolset[] : DEFAULT_TOOLSETS,
-      allowTools: p.allowTools,
-      denyTools: p.denyTools,
-    },
+    filter: toolFilter(p),
     policy: createPolicy({ mode: p.mode, guests: p.guests, protected: p.protected, agentExec: p.agentExec }),
     audit: opts.audit ?? NO_AUDIT,
     limiter: opts.limiter ?? NO_LIMIT,
