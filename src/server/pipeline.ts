@@ -43,10 +43,11 @@ export function canBeDestructive(def: ToolDef): boolean {
 /** Signs 2026-era confirmation state; the key lives only in this process. */
 const SIGNER = new ConfirmStateSigner();
 
-/** A client that refuses every request: plans must only read. */
-function noWrites(host: string): PveApi {
+/** A client that refuses every request (plans must only read), with the write credential's host and auth kind. */
+function noWrites(api: PveApi): PveApi {
   return {
-    host,
+    host: api.host,
+    ...("authKind" in api ? { authKind: (api as { authKind?: unknown }).authKind } : {}),
     request: () => Promise.reject(new TypeError("internal error: a change plan tried to write to the cluster")),
   };
 }
@@ -174,7 +175,7 @@ export async function runTool(
   if (cls !== "read" && (dryRun || cls === "destructive")) {
     let plan: ChangePlan;
     try {
-      plan = await planOf(def, args, { ...toolCtx, pveWrite: noWrites(cluster.write.host) });
+      plan = await planOf(def, args, { ...toolCtx, pveWrite: noWrites(write) });
     } catch (e) {
       finish("error");
       return toolError(errorMessage(def, e).text);
