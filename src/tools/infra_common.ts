@@ -43,9 +43,9 @@ const FREE_TEXT = new Set(["comment", "comments", "notes", "description", "desc"
 /** Longest cell text; longer values are cut (and marked). */
 const CELL_MAX = 200;
 
-/** Cleans one value for a table cell. Objects are flattened to JSON; free text is capped. */
+/** Cleans one value for a table cell (empty text counts as absent). Objects are flattened to JSON; text is capped. */
 export function cell(value: unknown): Cell {
-  if (value === undefined || value === null) return null;
+  if (value === undefined || value === null || value === "") return null;
   if (typeof value === "number") return Number.isInteger(value) ? value : round(value, 3);
   if (typeof value === "boolean") return value;
   if (typeof value === "string") return cleanText(value, CELL_MAX);

@@ -148,7 +148,8 @@ export const pveApi = defineTool({
     "official schema before sending; method+path decide the mode needed (GET=read). Answers capped.",
   toolset: "raw",
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  privileges: [],
+  // What reads need; a write needs the privileges of the endpoint it calls (PVE checks them: nothing is widened here).
+  privileges: ["Sys.Audit", "VM.Audit", "Datastore.Audit"],
   input: Input,
   output: Output,
   classify(args) {

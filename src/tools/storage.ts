@@ -171,7 +171,7 @@ export function checkFilename(filename: string, content: string): void {
 
 /** Splits `sha256:<hex>` into algorithm and lower-case hex digest, checking the digest length. */
 export function parseChecksum(value: string): { algorithm: string; hex: string } {
-  const m = /^(md5|sha1|sha224|sha256|sha384|sha512):([0-9a-fA-F]+)$/.exec(value.trim());
+  const m = /^(md5|sha1|sha224|sha256|sha384|sha512):([0-9a-f]+)$/.exec(value.trim().toLowerCase());
   const bits: Record<string, number> = { md5: 128, sha1: 160, sha224: 224, sha256: 256, sha384: 384, sha512: 512 };
   if (!m || m[2]!.length * 4 !== bits[m[1]!]) {
     throw new TypeError(
@@ -179,13 +179,17 @@ export function parseChecksum(value: string): { algorithm: string; hex: string }
         `e.g. sha256:<64 hex digits>`,
     );
   }
-  return { algorithm: m[1]!, hex: m[2]!.toLowerCase() };
+  return { algorithm: m[1]!, hex: m[2]! };
 }
 
-/** The guest a volume belongs to, from its name (`vm-105-disk-0`, `vzdump-qemu-105-…`, `subvol-105-…`). */
+/**
+ * The guest a volume belongs to, from its name: disks (`vm-105-disk-0`, `subvol-105-disk-0`, `105/vm-105-disk-0.qcow2`)
+ * and backups (`backup/vzdump-qemu-105-…`, PBS `backup/vm/105/…`).
+ */
 export function volumeOwner(volume: string): number | undefined {
-  const m = /(?:^|[:/])(?:vm|base|subvol|basevol)-(\d{3,9})-/.exec(volume) ??
-    /(?:^|[:/])vzdump-(?:qemu|lxc|openvz)-(\d{3,9})-/.exec(volume);
+  const name = volume.includes(":") ? volume.slice(volume.indexOf(":") + 1) : volume;
+  const m = /^(?:\d+\/)?(?:vm|base|subvol|basevol)-(\d{3,9})-/.exec(name) ??
+    /^backup\/vzdump-(?:qemu|lxc|openvz)-(\d{3,9})-/.exec(name) ?? /^backup\/(?:vm|ct)\/(\d{3,9})\//.exec(name);
   return m ? Number(m[1]) : undefined;
 }
 
