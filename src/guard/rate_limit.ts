@@ -58,6 +58,12 @@ export class TokenBucket {
     this.#units -= n * UNIT;
   }
 
+  /** Removes `n` tokens even when fewer are left, down to minus one full bucket (a penalty that delays refills). */
+  penalize(now: number, n: number): void {
+    this.#refill(now);
+    this.#units = Math.max(-this.capacity * UNIT, this.#units - n * UNIT);
+  }
+
   /** True when the bucket is full at `now` (indistinguishable from a new bucket). */
   isFull(now: number): boolean {
     this.#refill(now);
@@ -193,6 +199,8 @@ export interface KeyedLimiterOptions {
 export interface KeyedLimiter {
   /** Takes `cost` tokens (default 1) for `key`, all or nothing. */
   take(key: string, cost?: number): TakeResult;
+  /** Removes `cost` tokens whatever is left (down to minus one bucket): a penalty, e.g. for a failed login. */
+  penalize(key: string, cost: number): void;
   size(): number;
 }
 
@@ -208,6 +216,10 @@ export function createKeyedLimiter(opts: KeyedLimiterOptions): KeyedLimiter {
       if (wait > 0) return { ok: false, retryAfterSeconds: retryAfter(wait) };
       b.consume(t, Math.min(cost, b.capacity));
       return { ok: true };
+    },
+    penalize(key, cost) {
+      const t = now();
+      map.get(key, () => new TokenBucket(opts.perMinute, t, opts.burst ?? opts.perMinute)).penalize(t, cost);
     },
     size: () => map.size,
   };

@@ -93,3 +93,15 @@ Deno.test("keyed limiter: per-key buckets with cost (failed authentications cost
 Deno.test("token bucket: invalid settings are refused", () => {
   assertThrows(() => new TokenBucket(0, 0), RangeError);
 });
+
+Deno.test("keyed limiter: penalize drains below zero (bounded) and delays the next token", () => {
+  const c = clock();
+  const ip = createKeyedLimiter({ now: c.now, perMinute: 60, burst: 4 });
+  ip.take("a"); // 3 left
+  ip.penalize("a", 5); // -2
+  assertEquals(ip.take("a"), { ok: false, retryAfterSeconds: 3 });
+  ip.penalize("a", 100); // floor at -4
+  assertEquals(ip.take("a"), { ok: false, retryAfterSeconds: 5 });
+  c.advance(5_000);
+  assertEquals(ip.take("a"), { ok: true });
+});

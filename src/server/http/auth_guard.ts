@@ -12,7 +12,7 @@ import { type Guard, jsonRpcError } from "./guard.ts";
 export interface AuthGuardOptions {
   authenticator: Authenticator;
   audit?: AuditWriter;
-  /** The pre-auth limiter; a failed attempt takes `failureCost` more tokens from the client's bucket. */
+  /** The pre-auth limiter; a failed attempt removes `failureCost` more tokens from the client's bucket. */
   preAuth?: KeyedLimiter;
   failureCost?: number;
   /** Metrics hook: reason of each failure. */
@@ -40,7 +40,7 @@ export function authGuard(opts: AuthGuardOptions): Guard {
       return undefined;
     }
     opts.onFailure?.(result.reason);
-    if (result.status !== 503) opts.preAuth?.take(ctx.client, opts.failureCost ?? 5);
+    if (result.status !== 503) opts.preAuth?.penalize(ctx.client, opts.failureCost ?? 5);
     opts.audit?.write({
       phase: "auth",
       principal: result.label ?? "anonymous",

@@ -30,6 +30,7 @@ Deno.test("auth guard: 401 + WWW-Authenticate without or with a bad token; succe
     assertEquals(bad?.headers.get("www-authenticate"), 'Bearer realm="pve-mcp", error="invalid_token"');
     assertEquals(failures, ["no credential", "the device token is not known"]);
     assertEquals(preAuth.take("10.1.1.1", 3).ok, false, "two failures took 10 of 12 tokens");
+    assertEquals(preAuth.take("10.1.1.1", 2).ok, true);
 
     const c = ctx("10.1.1.2");
     assertEquals(await guard(req({ authorization: `Bearer ${token}` }), c), undefined);

@@ -25,12 +25,17 @@ export function dummyServer(principal: Principal): McpServer {
 }
 
 /** Starts a listener with device tokens (and optionally PVE tokens) on 127.0.0.1:0. */
-export async function startTestServer(over: Partial<HttpListenOptions> & { pve?: PveTokenVerifier } = {}) {
+export async function startTestServer(
+  over: Partial<HttpListenOptions> & { pve?: PveTokenVerifier; devicesNow?: () => number } = {},
+) {
   const dir = await Deno.makeTempDir({ prefix: "pve-mcp-http-" });
-  const devices = new DeviceTokenStore({ path: `${dir}/tokens.json` });
+  const devices = new DeviceTokenStore({
+    path: `${dir}/tokens.json`,
+    ...(over.devicesNow !== undefined && { now: over.devicesNow }),
+  });
   const audit = new MemoryAuditSink();
   const metrics = new Metrics();
-  const { pve, ...rest } = over;
+  const { pve, devicesNow: _n, ...rest } = over;
   const server = await listenHttp({
     host: "127.0.0.1",
     port: 0,
