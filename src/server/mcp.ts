@@ -14,6 +14,7 @@ import { modeAllows, type Principal, selectTools, type ToolDef, type ToolFilter 
 import { type ConfirmChannel, PlanSchema } from "../policy/confirm.ts";
 import type { App } from "./app.ts";
 import { canBeDestructive, runTool } from "./pipeline.ts";
+import { registerResourcesAndPrompts } from "./resources.ts";
 
 /** Longest a human may take to answer a confirmation (2025-era elicitation request). */
 const CONFIRM_TIMEOUT_MS = 10 * 60_000;
@@ -82,10 +83,12 @@ export function sessionFilter(app: App, principal: Principal): ToolFilter {
 export function buildMcpServer(app: App, principal: Principal): McpServer {
   const server = new McpServer(
     { name: app.name, version: app.version },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
   );
   const clusterNames = [...app.clusters.keys()];
-  for (const def of selectTools(app.tools, sessionFilter(app, principal))) {
+  const tools = selectTools(app.tools, sessionFilter(app, principal));
+  registerResourcesAndPrompts(server, app, principal, tools);
+  for (const def of tools) {
     server.registerTool(def.name, {
       title: def.title,
       description: def.description,
