@@ -64,8 +64,15 @@ export async function stopTask(ctx: Pick<ToolContext, "pveWrite">, upid: string)
  * returns with status `running`. When the client cancels the call during the wait, the task is stopped (the call
  * that started it was a change, so the session's mode is at least operator; a principal capped at read-only is
  * never allowed to stop it) and the cancellation is reported as an `aborted` error that names what happened.
+ * `clock` replaces the time source and the poll sleep (tests).
  */
-export async function startTask(ctx: ToolContext, req: PveRequest, wait: boolean): Promise<TaskResultT> {
+export async function startTask(
+  ctx: ToolContext,
+  req: PveRequest,
+  wait: boolean,
+  clock: { now?: () => number; sleep?: (ms: number, signal?: AbortSignal) => Promise<void> } = {},
+): Promise<TaskResultT> {
+  const now = clock.now ?? Date.now;
   const { data: upid } = await ctx.pveWrite.request<string>({ ...req, signal: ctx.signal });
   if (typeof upid !== "string" || !upid.startsWith("UPID:")) {
     // Some calls finish synchronously and return null.
@@ -74,15 +81,17 @@ export async function startTask(ctx: ToolContext, req: PveRequest, wait: boolean
   ctx.noteTask(upid);
   if (!wait) return { upid, status: "running" };
   const label = taskLabel(upid);
-  const started = Date.now();
+  const started = now();
   let res;
   try {
     res = await waitForTask(ctx.pve, upid, {
       signal: ctx.signal,
       timeoutMs: ctx.maxTaskWaitMs,
+      now,
+      ...(clock.sleep ? { sleep: clock.sleep } : {}),
       onProgress: (status: TaskStatus, tail: string[]) => {
         const last = tail.length ? `: ${cleanText(tail[tail.length - 1] ?? "", 200)}` : "";
-        const secs = Math.round((Date.now() - started) / 1000);
+        const secs = Math.round((now() - started) / 1000);
         return ctx.progress({
           message: `${label} ${cleanText(String(status.status ?? "running"), 40)} (${secs} s)${last}`,
         });
