@@ -73,9 +73,19 @@ function pveTokenConnector(config: Config): (cred: PveTokenCredential) => PveApi
     });
 }
 
-/** Runs `serve --http` until SIGINT or SIGTERM. */
-export async function serveHttp(config: Config, opts: { signal?: AbortSignal } = {}): Promise<void> {
-  await setupLogging(config.logging.level);
+/** Options of {@linkcode serveHttp} (tests and embedding; the CLI passes none). */
+export interface ServeHttpOptions {
+  /** Stops the server like SIGINT does. */
+  signal?: AbortSignal;
+  /** Called once both listeners are up, with their URLs. */
+  onReady?: (urls: { mcp: string; admin: string }) => void;
+  /** Leave logging as it is (tests). */
+  keepLogging?: boolean;
+}
+
+/** Runs `serve --http` until SIGINT or SIGTERM (or `opts.signal`). */
+export async function serveHttp(config: Config, opts: ServeHttpOptions = {}): Promise<void> {
+  if (opts.keepLogging !== true) await setupLogging(config.logging.level);
   const audit = await openAuditLog(config.audit);
   const metrics = new Metrics();
   const limiter = createRateLimiter({ ...config.rateLimit, onLimited: () => metrics.rateLimited("principal") });
@@ -91,7 +101,7 @@ export async function serveHttp(config: Config, opts: { signal?: AbortSignal } =
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   let mcp: HttpServerHandle | undefined;
-  let admin: { close(): Promise<void> } | undefined;
+  let admin: { url: string; close(): Promise<void> } | undefined;
   try {
     mcp = await startHttpServer(app, {
       host: h.host,
@@ -125,6 +135,7 @@ export async function serveHttp(config: Config, opts: { signal?: AbortSignal } =
       },
     });
     log("server").info("Serving MCP over HTTP in {mode} mode; stop with Ctrl-C", { mode: app.filter.mode });
+    opts.onReady?.({ mcp: mcp.url, admin: admin.url });
     await new Promise<void>((resolve) => {
       if (stop.signal.aborted) resolve();
       stop.signal.addEventListener("abort", () => resolve(), { once: true });
