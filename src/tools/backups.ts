@@ -164,6 +164,16 @@ async function restoreNode(args: BackupArgs, ctx: ToolContext, existingNode: str
 }
 
 async function backupPlan(args: BackupArgs, ctx: ToolContext): Promise<ChangePlan> {
+  if (args.action === "run") {
+    const ref = await ctx.resolveGuest(need(args, "vmid"));
+    const pause = { snapshot: "the guest keeps running", suspend: "the guest is paused", stop: "the guest is stopped" };
+    return {
+      action: `back up ${kind(ref.type)} ${ref.vmid}`,
+      target: guestLabel(ref),
+      current: guestState(ref),
+      effect: `writes a new backup to ${args.storage ?? "the default storage"}; ${pause[args.mode]} while it runs`,
+    };
+  }
   const volume = need(args, "volume");
   const info = describeVolume(volume);
   if (args.action === "delete") {
@@ -174,7 +184,7 @@ async function backupPlan(args: BackupArgs, ctx: ToolContext): Promise<ChangePla
       effect: "removes the backup volume for good; it can no longer be restored",
     };
   }
-  const vmid = need(args, "vmid");
+  const vmid = args.vmid ?? await nextFreeVmid(ctx);
   const existing = await findGuest(ctx, vmid);
   return {
     action: `restore ${volume} over ${kind(info.type)} ${vmid}`,

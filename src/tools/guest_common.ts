@@ -8,6 +8,8 @@ import { pvePath } from "../pve/encode.ts";
 import type { GuestRef } from "../pve/guests.ts";
 import { PveError } from "../pve/types.ts";
 import type { ToolAnnotations, ToolContext } from "./registry.ts";
+import { resolveSecretRefs, secretRefName } from "../secrets/resolve.ts";
+import { type SecretStore, SecretStoreError } from "../secrets/store.ts";
 
 /** Annotations of a tool whose worst action changes something but destroys nothing. */
 export const CHANGE: ToolAnnotations = {
@@ -163,43 +165,24 @@ export function joinTags(tags: readonly string[]): string {
   return tags.join(";");
 }
 
-/** Name of a secret in the server's store, as a tool argument: `secret://NAME`. */
-const SECRET_REF = /^secret:\/\/([A-Za-z0-9_.\/-]{1,128})$/;
-
-/** A source of named secrets (the server's secret store, issue 4). */
-export interface SecretSource {
-  /** The value of a stored secret, or undefined when there is none with that name. */
-  resolve(name: string): Promise<string | undefined>;
-}
-
 /**
  * Turns a tool argument that may carry a secret into the value to send to PVE: `secret://NAME` is looked up in the
- * server's secret store (the model only ever sees the name); any other value is returned as given.
- *
- * TODO(secrets): the store (src/secrets/) is being built; until the ToolContext carries it as `secrets`, a reference
- * fails with a message that says so. Wire it here, nowhere else.
+ * server's secret store (src/secrets/; the model only ever sees the name); any other value is returned as given.
+ * The store comes from the call context (`ctx.secrets`); without one, a reference fails with a message that says how
+ * to configure it. Messages name secrets, never values.
  */
 export async function resolveSecretRef(value: string, ctx: ToolContext, field: string): Promise<string> {
   if (!value.startsWith("secret://")) return value;
-  const m = SECRET_REF.exec(value);
-  if (!m) {
+  if (secretRefName(value) === undefined) {
     throw new TypeError(`${field}: "${value.slice(0, 40)}" is not a valid secret reference: use secret://NAME`);
   }
-  const name = m[1] as string;
-  const store = (ctx as ToolContext & { secrets?: SecretSource }).secrets;
-  if (store === undefined) {
-    throw new TypeError(
-      `${field}: cannot resolve secret://${name}: this server has no secret store configured ` +
-        "(set secrets.storeFile and add the value with `pve-mcp secrets set NAME`)",
-    );
+  const store = (ctx as ToolContext & { secrets?: SecretStore }).secrets;
+  try {
+    return (await resolveSecretRefs(value, store)).value;
+  } catch (e) {
+    if (e instanceof SecretStoreError) throw new TypeError(`${field}: ${e.message}`);
+    throw e;
   }
-  const secret = await store.resolve(name);
-  if (secret === undefined) {
-    throw new TypeError(
-      `${field}: no secret named "${name}" in the store: add it with \`pve-mcp secrets set ${name}\``,
-    );
-  }
-  return secret;
 }
 
 /** A tool argument that is a secret value or a `secret://NAME` reference (preferred: the model never sees it). */

@@ -95,18 +95,21 @@ async function snapshotPlan(args: SnapArgs, ctx: ToolContext): Promise<ChangePla
   const ref = await ctx.resolveGuest(args.vmid);
   const rows = await listSnapshots(ctx, ref);
   const name = needName(args);
-  const snap = findSnapshot(ref, rows, name);
   const count = rows.filter((r) => r.name !== "current").length;
+  const head = {
+    action: `${args.action} snapshot "${name}" of ${kind(ref.type)} ${ref.vmid}`,
+    target: guestLabel(ref),
+    current: `${guestState(ref)}, ${count} snapshot${count === 1 ? "" : "s"}`,
+  };
+  if (args.action === "create") {
+    return { ...head, effect: `records disks and config${args.vmstate ? " and RAM" : ""} as snapshot "${name}"` };
+  }
+  const snap = findSnapshot(ref, rows, name);
   const effect = args.action === "rollback"
     ? `reverts disks and config to snapshot "${name}" taken ${when(snap.snaptime)}: every change since is lost` +
       (snap.vmstate ? "; the guest resumes from the saved RAM" : args.start ? "; then starts the guest" : "")
     : `deletes snapshot "${name}" taken ${when(snap.snaptime)}; it can no longer be rolled back to`;
-  return {
-    action: `${args.action} snapshot "${name}" of ${kind(ref.type)} ${ref.vmid}`,
-    target: guestLabel(ref),
-    current: `${guestState(ref)}, ${count} snapshot${count === 1 ? "" : "s"}`,
-    effect,
-  };
+  return { ...head, effect };
 }
 
 /** `snapshot`: list, create, rollback, delete. */

@@ -54,13 +54,13 @@ Deno.test("guest_create: a secret:// reference without a store, or an unknown na
   let msg = await errorOf(() =>
     guestCreate.handler(guestCreate.input.parse({ type: "qemu", node: "pve1", password: "secret://x" }), ctx)
   );
-  assert(msg.includes("no secret store configured"), msg);
+  assert(msg.includes("no secret store is configured"), msg);
   assertEquals(sent.length, 0);
   ({ ctx, sent } = setup({ other: "v" }));
   msg = await errorOf(() =>
     guestCreate.handler(guestCreate.input.parse({ type: "qemu", node: "pve1", password: "secret://x" }), ctx)
   );
-  assert(msg.includes('no secret named "x"'), msg);
+  assert(msg.includes('No secret named "x"'), msg);
   assert(!msg.includes('v"'), "message must not hold values");
 });
 

@@ -7,6 +7,7 @@ import { encodeParams } from "../../src/pve/encode.ts";
 import type { GuestRef } from "../../src/pve/guests.ts";
 import { type PveApi, PveError, type PveRequest, type PveResult } from "../../src/pve/types.ts";
 import type { ToolContext } from "../../src/tools/registry.ts";
+import { SecretStoreError } from "../../src/secrets/store.ts";
 
 /** A request as sent on the wire: method, path and form/query values as strings. */
 export interface Sent {
@@ -85,7 +86,13 @@ export function fakeContext(opts: {
   };
   if (opts.secrets) {
     const store = opts.secrets;
-    ctx.secrets = { resolve: (name: string) => Promise.resolve(store[name]) };
+    ctx.secrets = {
+      get: (name: string) =>
+        name in store
+          ? Promise.resolve(store[name] as string)
+          : Promise.reject(new SecretStoreError("not_found", `No secret named "${name}" in the store`)),
+      touchLastUsed: () => Promise.resolve(),
+    };
   }
   return { ctx, sent };
 }

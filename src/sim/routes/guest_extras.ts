@@ -39,8 +39,11 @@ export interface BackupImage {
 
 interface Extras {
   snapshots: Map<number, SimSnapshot[]>;
-  /** Config keys changed on a running VM that apply at its next start (what `GET .../pending` reports). */
-  pending: Map<number, Set<string>>;
+  /**
+   * Config keys changed on a running VM that apply at its next start (what `GET .../pending` reports), with the
+   * value still in effect (undefined: the key was not set before).
+   */
+  pending: Map<number, Map<string, string | number | undefined>>;
   backups: Map<string, BackupImage>;
 }
 

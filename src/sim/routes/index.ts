@@ -7,6 +7,7 @@ import type { SimRoute } from "../router.ts";
 import { accessRoutes } from "./access.ts";
 import { clusterRoutes } from "./cluster.ts";
 import { guestRoutes } from "./guests.ts";
+import { guestChangeRoutes } from "./guest_changes.ts";
 import { nodeRoutes } from "./nodes.ts";
 import { powerRoutes } from "./power.ts";
 import { storageRoutes } from "./storage.ts";
@@ -19,6 +20,7 @@ export const DEFAULT_ROUTES: readonly SimRoute[] = [
   ...nodeRoutes,
   ...guestRoutes,
   ...powerRoutes,
+  ...guestChangeRoutes,
   ...storageRoutes,
   ...taskRoutes,
 ];
