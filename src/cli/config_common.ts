@@ -1,0 +1,39 @@
+/**
+ * Helpers shared by the `config` subcommands: usage errors and loading the master key.
+ * @module
+ */
+import { KeyError, type MasterKey } from "../crypto/keys.ts";
+import { loadMasterKey } from "../crypto/key_source.ts";
+import { type CliIo, outputFor } from "./cli_io.ts";
+import { EXIT } from "./exit_codes.ts";
+import type { SecretsSettings } from "./secrets_settings.ts";
+
+/** Prints a usage problem and returns the usage exit code. */
+export function usage(io: CliIo, command: string, problem: string): number {
+  outputFor(io).error(`${problem}: run pve-mcp config ${command} --help`);
+  return EXIT.USAGE;
+}
+
+/** Loads the master key from flags/settings; prints why not and returns an exit code when it cannot. */
+export async function cliKey(
+  io: CliIo,
+  settings: SecretsSettings,
+  required: boolean,
+): Promise<MasterKey | undefined | number> {
+  const out = outputFor(io);
+  try {
+    const key = await loadMasterKey(settings.key);
+    if (!key && required) {
+      out.error(
+        "No master key is set: set PROXMOX_MCP_MASTER_KEY_FILE (make a key with `pve-mcp config generate-key --out " +
+          "FILE`) or pass --key-file FILE",
+      );
+      return EXIT.USAGE;
+    }
+    return key;
+  } catch (error) {
+    if (!(error instanceof KeyError)) throw error;
+    out.error(error.message);
+    return EXIT.USAGE;
+  }
+}
