@@ -15,7 +15,7 @@ import type { PveApi } from "../../pve/types.ts";
 import type { Principal } from "../../tools/registry.ts";
 import { authGuard } from "./auth_guard.ts";
 import { readBody } from "./body.ts";
-import { clientAddress, NetworkList } from "./cidr.ts";
+import { clientAddress, NetworkList, parseNetwork } from "./cidr.ts";
 import { AuditSampler, type Guard, type HttpRequestContext, jsonRpcError, runGuards } from "./guard.ts";
 import { hostOriginGuard } from "./host_origin.ts";
 import type { Metrics } from "./metrics.ts";
@@ -49,6 +49,12 @@ export interface HttpListenOptions {
   serverFactory: PrincipalServerFactory;
   audit?: AuditWriter;
   metrics?: Metrics;
+  /**
+   * Loopback-only test mode (the MCP conformance suite cannot send credentials): requests without an
+   * `Authorization` header are served as this principal. Refused unless the listener binds a loopback address and
+   * `allowNetworks` holds only loopback networks. Never for production.
+   */
+  anonymousPrincipal?: Principal;
   /** Per-address bucket before authentication. Default 300/min, burst 60, a failed authentication costs 5. */
   preAuth?: { perMinute?: number; burst?: number; failureCost?: number };
   now?: () => number;
@@ -87,9 +93,29 @@ function clientInfoOf(body: unknown): ClientInfo | undefined {
   return { name: info.name.slice(0, 100), version: String(info.version ?? "").slice(0, 50) };
 }
 
+/** Test mode is for loopback only: refuse anything else loudly. */
+function checkLoopbackOnly(opts: HttpListenOptions): void {
+  const wide = opts.allowNetworks.filter((text) => {
+    const n = parseNetwork(text);
+    const loopback = n.bytes.length === 4 ? n.bytes[0] === 127 && n.prefix >= 8 : n.prefix === 128 &&
+      LOOPBACK.contains(text.split("/")[0] as string);
+    return !loopback;
+  });
+  if (!LOOPBACK.contains(opts.host) || wide.length > 0) {
+    throw new Error(
+      `Cannot start the unauthenticated test mode on ${opts.host} (allowNetworks ${opts.allowNetworks.join(", ")}): ` +
+        "it serves loopback only; bind 127.0.0.1 and allow only 127.0.0.0/8 and ::1",
+    );
+  }
+  log("http").warning("TEST MODE: requests without credentials are served as {id}; never use this in production", {
+    id: opts.anonymousPrincipal?.id,
+  });
+}
+
 /** Starts the listener. The guards are built here from the options; each is unit-tested on its own. */
 export async function listenHttp(opts: HttpListenOptions): Promise<HttpServerHandle> {
   const now = opts.now ?? Date.now;
+  if (opts.anonymousPrincipal !== undefined) checkLoopbackOnly(opts);
   const trusted = new NetworkList(opts.trustedProxies);
   const allow = new NetworkList(opts.allowNetworks);
   if (allow.size === 0) {
@@ -106,14 +132,24 @@ export async function listenHttp(opts: HttpListenOptions): Promise<HttpServerHan
     networkGuard({ allow, sampler }),
     hostOriginGuard({ allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins, sampler }),
   ];
+  const anonymous = opts.anonymousPrincipal;
+  const anonymousGuard: Guard = (req, ctx) => {
+    if (anonymous === undefined || req.headers.get("authorization") !== null) return undefined;
+    if (!LOOPBACK.contains(ctx.peer)) return jsonRpcError(403, "Forbidden: test mode serves loopback clients only");
+    ctx.principal = anonymous;
+    ctx.auth = { label: anonymous.id };
+    return undefined;
+  };
+  const authenticate = authGuard({
+    authenticator: opts.authenticator,
+    ...(opts.audit !== undefined && { audit: opts.audit }),
+    preAuth,
+    failureCost: opts.preAuth?.failureCost ?? 5,
+    ...(opts.metrics !== undefined && { onFailure: opts.metrics.authFailure }),
+  });
   const postGuards: Guard[] = [
-    authGuard({
-      authenticator: opts.authenticator,
-      ...(opts.audit !== undefined && { audit: opts.audit }),
-      preAuth,
-      failureCost: opts.preAuth?.failureCost ?? 5,
-      ...(opts.metrics !== undefined && { onFailure: opts.metrics.authFailure }),
-    }),
+    anonymousGuard,
+    (req, ctx) => ctx.principal !== undefined ? undefined : authenticate(req, ctx),
     protocolVersionGuard(),
   ];
 

@@ -250,3 +250,26 @@ Deno.test("HTTP matrix: body limit 413, wrong path 404, GET on the stateless end
     await t.close();
   }
 });
+
+Deno.test("test mode: anonymous requests served on loopback only; refused for wide binds or networks", async () => {
+  const anonymousPrincipal = { id: "conformance", transport: "http" as const, mode: "read-only" as const };
+  const t = await startTestServer({ anonymousPrincipal });
+  try {
+    const { c, connect } = client(t.server.url, undefined);
+    await connect();
+    const r = await c.callTool({ name: "whoami", arguments: {} });
+    assertEquals(JSON.parse((r.content as { text: string }[])[0]!.text).id, "conformance");
+    await c.close();
+    const bad = await fetch(t.server.url, {
+      method: "POST",
+      headers: mcpHeaders({ authorization: "Bearer nope" }),
+      body: "{}",
+    });
+    assertEquals(bad.status, 401, "a presented credential is still checked");
+    await bad.body?.cancel();
+  } finally {
+    await t.close();
+  }
+  await assertRejects(startTestServer({ anonymousPrincipal, host: "0.0.0.0" }), /loopback only/);
+  await assertRejects(startTestServer({ anonymousPrincipal, allowNetworks: ["0.0.0.0/0"] }), /loopback only/);
+});
