@@ -34,13 +34,14 @@ export type ProfileOptions = { profile: "release" } | ({ profile: "locked" } & L
  * - `PROXMOX_*`: the names users of other Proxmox MCP servers already have (`PROXMOX_HOST`, `PROXMOX_TOKEN_ID`, …, and
  *   the `*_FILE` variants) and our own `PROXMOX_MCP_*`.
  * - `HOME`, `USERPROFILE` (Windows): the configuration loader expands a leading `~/` in paths, which MCP clients pass
- *   unexpanded (their JSON `env` blocks go through no shell).
+ *   unexpanded (their JSON `env` blocks go through no shell); `XDG_CONFIG_HOME`: where the HTTP token file lives by
+ *   default (`$XDG_CONFIG_HOME/pve-mcp/tokens.json`, else `~/.config/…`), so `tokens add` and `serve` agree.
  * Nothing else: the MCP SDK, zod and LogTape read no environment variables, and the Deno runtime reads its own
  * (`DENO_*`, `NO_COLOR`) outside the permission system. Every other variable reads as `undefined` (`--ignore-env`):
  * a library probing e.g. `DEBUG` cannot crash us, and `Deno.env.toObject()` returns just the allowed variables
  * (without `--ignore-env` it would throw).
  */
-export const ALLOWED_ENV: readonly string[] = ["PROXMOX_*", "HOME", "USERPROFILE"];
+export const ALLOWED_ENV: readonly string[] = ["PROXMOX_*", "HOME", "USERPROFILE", "XDG_CONFIG_HOME"];
 
 /**
  * Networks the `release` binary may never reach: link-local IPv4 (169.254.0.0/16, which holds the cloud instance

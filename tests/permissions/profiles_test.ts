@@ -22,7 +22,7 @@ Deno.test("release profile: exact flags, nothing that opens run, ffi, sys or all
   const flags = permissionFlags({ profile: "release" });
   deepStrictEqual(flags, [
     "--no-prompt",
-    "--allow-env=PROXMOX_*,HOME,USERPROFILE",
+    "--allow-env=PROXMOX_*,HOME,USERPROFILE,XDG_CONFIG_HOME",
     "--ignore-env",
     "--allow-net",
     "--deny-net=169.254.0.0/16,[fd00:ec2::254],100.100.100.200",
@@ -40,14 +40,14 @@ Deno.test("release profile: exact flags, nothing that opens run, ffi, sys or all
 });
 
 Deno.test("env allow-list: the project's own prefix and the home directory for ~/ paths", () => {
-  deepStrictEqual([...ALLOWED_ENV], ["PROXMOX_*", "HOME", "USERPROFILE"]);
+  deepStrictEqual([...ALLOWED_ENV], ["PROXMOX_*", "HOME", "USERPROFILE", "XDG_CONFIG_HOME"]);
   ok(DENIED_NETWORKS.includes("169.254.0.0/16"), "link-local (cloud metadata) must stay denied");
 });
 
 Deno.test("locked profile: only the given hosts, listen addresses and directories", () => {
   deepStrictEqual(permissionFlags(LOCKED), [
     "--no-prompt",
-    "--allow-env=PROXMOX_*,HOME,USERPROFILE",
+    "--allow-env=PROXMOX_*,HOME,USERPROFILE,XDG_CONFIG_HOME",
     "--ignore-env",
     "--allow-net=pve1.example.com:8006,10.0.0.5:8006,127.0.0.1:8080",
     "--allow-read=/etc/pve-mcp,/var/lib/pve-mcp,/run/secrets",
