@@ -49,14 +49,8 @@ export function checkAgentExec(
   argv: readonly string[],
 ): string | undefined {
   const s = settings ?? { vmids: [], tags: [], programs: [] };
-  const optedIn = s.vmids.some((spec) => {
-    const [lo, hi] = parseVmidRange(spec);
-    return guest.vmid >= lo && guest.vmid <= hi;
-  }) || guest.tags.some((t) => s.tags.includes(t));
-  if (!optedIn) {
-    return `guest ${guest.vmid} is not opted in to guest-agent exec; the operator opts guests in with ` +
-      "PROXMOX_MCP_AGENT_EXEC_VMIDS or PROXMOX_MCP_AGENT_EXEC_TAGS (config policy.agentExec)";
-  }
+  const notOptedIn = checkAgentOptIn(s, guest, "exec");
+  if (notOptedIn) return notOptedIn;
   const program = argv[0];
   if (program === undefined || program === "") return "guest-agent exec needs a program as the first argv element";
   if (!s.programs.includes(program)) {
@@ -65,6 +59,22 @@ export function checkAgentExec(
       `${allowed}; config policy.agentExec.programs / PROXMOX_MCP_AGENT_EXEC_PROGRAMS)`;
   }
   return undefined;
+}
+
+/** Whether the guest is opted in to guest-agent `what` (exec, file access); the reason to refuse, or undefined. */
+export function checkAgentOptIn(
+  settings: AgentExecSettings | undefined,
+  guest: Pick<GuestRef, "vmid" | "tags">,
+  what: string,
+): string | undefined {
+  const s = settings ?? { vmids: [], tags: [], programs: [] };
+  const optedIn = s.vmids.some((spec) => {
+    const [lo, hi] = parseVmidRange(spec);
+    return guest.vmid >= lo && guest.vmid <= hi;
+  }) || guest.tags.some((t) => s.tags.includes(t));
+  if (optedIn) return undefined;
+  return `guest ${guest.vmid} is not opted in to guest-agent ${what}; the operator opts guests in with ` +
+    "PROXMOX_MCP_AGENT_EXEC_VMIDS or PROXMOX_MCP_AGENT_EXEC_TAGS (config policy.agentExec)";
 }
 
 /** The guest a call targets; a guest that does not exist yet (create) is known by its vmid only. */
@@ -107,10 +117,14 @@ export function createPolicy(settings: PolicySettings): CallPolicy {
         return `${def.name} with these arguments is a ${cls} action and needs mode ${needed}; this session runs in ${mode}`;
       }
       const vmid = def.target?.(args as never);
-      if (def.toolset === "agent" && Array.isArray(args.argv)) {
-        if (vmid === undefined) return `${def.name} runs a program in a guest but names no guest`;
+      // Running programs and touching files inside a guest need the guest's opt-in (and, for programs, the allowlist).
+      const agentFile = def.toolset === "agent" && (args.action === "file_read" || args.action === "file_write");
+      if (def.toolset === "agent" && (Array.isArray(args.argv) || agentFile)) {
+        if (vmid === undefined) return `${def.name} acts inside a guest but names no guest`;
         const { guest } = await guestOf(vmid, ctx);
-        const refused = checkAgentExec(settings.agentExec, guest, args.argv as string[]);
+        const refused = agentFile
+          ? checkAgentOptIn(settings.agentExec, guest, "file access")
+          : checkAgentExec(settings.agentExec, guest, args.argv as string[]);
         if (refused) return refused;
       }
       if (cls === "read") return undefined;

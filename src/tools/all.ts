@@ -23,6 +23,7 @@ import { guestConfig } from "./guest_config.ts";
 import { guestDisk, guestNic } from "./guest_devices.ts";
 import { snapshot } from "./snapshots.ts";
 import { backup } from "./backups.ts";
+import { guestAgent } from "./agent.ts";
 
 /** The registry: all tool definitions. */
 export const ALL_TOOLS: readonly ToolDef[] = [
@@ -57,4 +58,6 @@ export const ALL_TOOLS: readonly ToolDef[] = [
   guestNic,
   snapshot,
   backup,
+  // guest agent
+  guestAgent,
 ] as unknown as readonly ToolDef[];

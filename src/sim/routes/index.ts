@@ -5,9 +5,11 @@
  */
 import type { SimRoute } from "../router.ts";
 import { accessRoutes } from "./access.ts";
+import { agentRoutes } from "./agent.ts";
 import { clusterRoutes } from "./cluster.ts";
 import { guestRoutes } from "./guests.ts";
 import { guestChangeRoutes } from "./guest_changes.ts";
+import { infraRoutes } from "./infra.ts";
 import { nodeRoutes } from "./nodes.ts";
 import { powerRoutes } from "./power.ts";
 import { storageRoutes } from "./storage.ts";
@@ -16,6 +18,7 @@ import { taskRoutes } from "./tasks.ts";
 /** The default route list. */
 export const DEFAULT_ROUTES: readonly SimRoute[] = [
   ...accessRoutes,
+  ...agentRoutes,
   ...clusterRoutes,
   ...nodeRoutes,
   ...guestRoutes,
@@ -23,4 +26,5 @@ export const DEFAULT_ROUTES: readonly SimRoute[] = [
   ...guestChangeRoutes,
   ...storageRoutes,
   ...taskRoutes,
+  ...infraRoutes,
 ];
