@@ -132,7 +132,12 @@ export interface ConfigFiles {
   config: {
     clusters: Record<string, { caFile?: string | undefined }>;
     audit: { path?: string | undefined; keyFile?: string | undefined };
-    http: { tlsCertFile?: string | undefined; tlsKeyFile?: string | undefined; tokensFile?: string | undefined };
+    http: {
+      tlsCertFile?: string | undefined;
+      tlsKeyFile?: string | undefined;
+      tokensFile?: string | undefined;
+      pveTokenMode?: boolean | undefined;
+    };
     secrets: {
       storeFile?: string | undefined;
       masterKeyFile?: string | undefined;
@@ -148,15 +153,17 @@ export interface ConfigFiles {
 /**
  * The drop plan of `serve` for a loaded configuration: config, .env, CA, TLS, key and secret files are start-up
  * only; the audit directory is read and written later, the secret store and the HTTP token file read later (the
- * token file written too, for `tokens` bookkeeping done by a running server).
+ * token file written too, for `tokens` bookkeeping done by a running server). In PVE-token mode the HTTP server
+ * builds a PVE client per caller token, which reads the CA file again: then the CA files stay readable.
  */
 export function dropPlanFromConfig(loaded: ConfigFiles): DropPlan {
   const { config } = loaded;
   const defined = (list: (string | undefined)[]) => list.filter((p): p is string => p !== undefined && p !== "");
+  const caFiles = defined(Object.values(config.clusters).map((c) => c.caFile));
   const readDone = defined([
     loaded.files?.config,
     loaded.files?.dotenv,
-    ...Object.values(config.clusters).map((c) => c.caFile),
+    ...(config.http.pveTokenMode ? [] : caFiles),
     config.http.tlsCertFile,
     config.http.tlsKeyFile,
     config.audit.keyFile,
@@ -171,7 +178,7 @@ export function dropPlanFromConfig(loaded: ConfigFiles): DropPlan {
     : config.audit.path;
   return {
     readDone: [...new Set(readDone)],
-    keepRead: defined([config.secrets.storeFile]),
+    keepRead: defined([config.secrets.storeFile, ...(config.http.pveTokenMode ? caFiles : [])]),
     keepWrite: defined([audit, config.http.tokensFile]),
   };
 }

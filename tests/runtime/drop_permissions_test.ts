@@ -167,4 +167,13 @@ Deno.test("dropPlanFromConfig: start-up files are done, audit/store/tokens are k
     keepRead: ["/var/lib/pve-mcp/secrets.json"],
     keepWrite: ["/var/lib/pve-mcp/audit", "/var/lib/t.json"],
   });
+  const pveTokenMode = dropPlanFromConfig({
+    config: {
+      clusters: { a: { caFile: "/etc/pve-mcp/ca.pem" } },
+      audit: {},
+      http: { pveTokenMode: true },
+      secrets: {},
+    },
+  });
+  deepStrictEqual(pveTokenMode, { readDone: [], keepRead: ["/etc/pve-mcp/ca.pem"], keepWrite: [] });
 });
