@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, VmId } from "../guard/schemas.ts";
+import { pvePath } from "../pve/encode.ts";
 import {
   cell,
   checkParams,
@@ -195,7 +196,12 @@ export function changeRequest(args: ChangeArgs, scope: FirewallScope): Req {
   const withComment = (p: Params): Params => (args.comment !== undefined ? { ...p, comment: args.comment } : p);
   const r = (method: Req["method"], sub: string, params: Params, extra: Params = {}): Req => {
     let path = `${scope.base}${sub}`;
-    for (const [k, v] of Object.entries(extra)) path = path.replace(`{${k}}`, encodeURIComponent(String(v)));
+    for (const [k, v] of Object.entries(extra)) {
+      // `{cidr}` is the path's last parameter: PVE reads the rest of the path as its value, so `10.0.0.0/24` keeps
+      // its slash as a separator (pieces are checked by pvePath: no empty, `.` or `..` segments).
+      const value = k === "cidr" ? pvePath(...String(v).split("/")).slice(1) : encodeURIComponent(String(v));
+      path = path.replace(`{${k}}`, value);
+    }
     return { method, path, template: `${scope.template}${sub}`, params, pathParams: { ...scope.pathParams, ...extra } };
   };
   const pos = () => args.pos ?? need("pos", a);

@@ -8,6 +8,7 @@ import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
 import { paginate } from "./paging.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import { PveError } from "../pve/types.ts";
+import { pvePath } from "../pve/encode.ts";
 import {
   checkParams,
   CursorArg,
@@ -214,7 +215,9 @@ function volumePath(args: VolumeArgs): string {
   if (!volid.startsWith(`${args.storage}:`)) {
     throw new TypeError(`Cannot delete volume "${volid}": it is not on storage "${args.storage}"`);
   }
-  return `/nodes/${args.node}/storage/${args.storage}/content/${encodeURIComponent(volid)}`;
+  // The volume is the path's last parameter and PVE reads the rest of the path as its value, so its slashes stay
+  // separators (each piece is checked and escaped: no empty, `.` or `..` segments can slip in).
+  return pvePath("nodes", args.node, "storage", args.storage, "content", ...volid.split("/"));
 }
 
 async function volumePlan(args: VolumeArgs, ctx: ToolContext): Promise<ChangePlan> {

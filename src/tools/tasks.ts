@@ -69,7 +69,8 @@ export const taskInfo = defineTool({
           vmid: args.vmid,
           errors: args.errors || undefined,
           limit: args.limit,
-          ...(args.running ? { source: "active" } : {}),
+          // PVE lists only finished tasks by default (`archive`); include running ones.
+          source: args.running ? "active" : "all",
         }
         : {};
       const { data } = await ctx.pve.request<Obj[]>({ method: "GET", path, params, signal: ctx.signal });

@@ -51,6 +51,8 @@ Deno.test("task_info: node list passes PVE's own filters", async () => {
   const { ctx, sent } = fakeInfra({ "GET /nodes/pve1/tasks": [] });
   await callTool(taskInfo, { node: "pve1", vmid: 100, errors: true, running: true, limit: 5 }, ctx);
   assertEquals(sent[0]?.params, { vmid: "100", errors: "1", limit: "5", source: "active" });
+  await callTool(taskInfo, { node: "pve1" }, ctx);
+  assertEquals(sent[1]?.params, { limit: "50", source: "all" });
 });
 
 Deno.test("task_info: status and log need a valid UPID; log text is untrusted", async () => {
