@@ -12,13 +12,22 @@ import type { PveParamValue } from "../pve/types.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import { Cursor } from "../guard/schemas.ts";
 import { PageLimit, paginate } from "./paging.ts";
-import { DESTRUCTIVE, findGuest, guestLabel, guestState, kind, nextFreeVmid, pickNode } from "./guest_common.ts";
+import {
+  DESTRUCTIVE,
+  findGuest,
+  guestLabel,
+  guestState,
+  kind,
+  matching,
+  nextFreeVmid,
+  pickNode,
+} from "./guest_common.ts";
 
 /** A backup volume id: `local:backup/vzdump-qemu-100-2025_01_02-03_04_05.vma.zst` or `pbs:backup/vm/100/2025-…Z`. */
-export const BackupVolume = z.string().regex(
+export const BackupVolume = matching(
   /^[a-z][a-z0-9\-_.]*[a-z0-9]:[^\s,;=]{1,250}$/i,
   "must be a backup volume id like local:backup/vzdump-qemu-100-….vma.zst",
-).describe("Backup volume id (from action=list)");
+);
 
 /** What a backup volume holds, read from its name; undefined when the name does not say. Pure. */
 export function parseBackupVolume(volid: string): { storage: string; type: "qemu" | "lxc"; vmid: number } | undefined {
@@ -45,18 +54,17 @@ interface ContentRow {
 
 const Input = z.object({
   action: z.enum(["run", "list", "restore", "delete"]),
-  vmid: VmId.optional().describe("run: guest; list: filter; restore: target id (default next free)"),
-  node: NodeName.optional().describe("list/restore/delete: node (default: the guest's or the only one)"),
-  storage: StorageId.optional().describe("run/list: backup storage; restore: storage for disks"),
+  vmid: VmId.optional().describe("restore: target, default next free"),
+  node: NodeName.optional().describe("Default: the guest's"),
+  storage: StorageId.optional().describe("run/list: backup storage; restore: for disks"),
   volume: BackupVolume.optional().describe("restore/delete"),
-  mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot").describe("run"),
-  compress: z.enum(["zstd", "gzip", "lzo", "none"]).default("zstd").describe("run"),
-  notes: z.string().max(1024).optional().describe("run: notes of the new backup (needs storage)"),
-  protected: z.boolean().optional().describe("run: protect the backup from pruning (needs storage)"),
-  force: z.boolean().default(false).describe("restore: overwrite the existing guest vmid (destructive)"),
-  unique: z.boolean().default(false).describe("restore: new MAC addresses etc."),
-  start: z.boolean().default(false).describe("restore: start afterwards"),
-  include_notes: z.boolean().default(false).describe("list: include notes (untrusted text)"),
+  mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
+  compress: z.enum(["zstd", "gzip", "lzo", "none"]).default("zstd"),
+  notes: z.string().max(1024).optional().describe("run, needs storage; {{guestname}} etc."),
+  force: z.boolean().default(false).describe("restore: overwrite vmid (destructive)"),
+  unique: z.boolean().default(false).describe("restore: new MACs"),
+  start: z.boolean().default(false).describe("restore"),
+  include_notes: z.boolean().default(false).describe("list"),
   limit: PageLimit,
   cursor: Cursor.optional(),
   wait: WaitArg,
@@ -153,14 +161,22 @@ async function listBackups(args: BackupArgs, ctx: ToolContext) {
   };
 }
 
-async function restoreNode(args: BackupArgs, ctx: ToolContext, existingNode: string | undefined): Promise<string> {
+/** Where a restore runs: the replaced guest's node, else the given one, else the backed-up guest's, else the only one. */
+async function restoreNode(
+  args: BackupArgs,
+  ctx: ToolContext,
+  existingNode: string | undefined,
+  sourceVmid: number,
+): Promise<string> {
   if (existingNode !== undefined) {
     if (args.node !== undefined && args.node !== existingNode) {
       throw new TypeError(`guest ${args.vmid} lives on ${existingNode}: restore over it there (omit node)`);
     }
     return existingNode;
   }
-  return await pickNode(ctx, args.node, "Restoring a backup");
+  if (args.node !== undefined) return args.node;
+  const source = await findGuest(ctx, sourceVmid);
+  return source?.node ?? await pickNode(ctx, undefined, "Restoring a backup");
 }
 
 async function backupPlan(args: BackupArgs, ctx: ToolContext): Promise<ChangePlan> {
@@ -216,9 +232,8 @@ const Out = TaskResult.partial().extend({
 export const backup = defineTool({
   name: "backup",
   title: "Run, list, restore or delete backups",
-  description: "run: vzdump a guest now (storage, mode snapshot|suspend|stop, compress). list: backup volumes on " +
-    "a node's storages, newest first. restore: volume to vmid (default next free; force overwrites an existing " +
-    "guest: destructive). delete: a backup volume (destructive).",
+  description: "Back up a VM/CT now (vzdump), list backup volumes (newest first), restore one (as a new guest, or " +
+    "over an existing one with force: destructive), or delete one (destructive).",
   toolset: "backups",
   annotations: DESTRUCTIVE,
   privileges: ["VM.Backup", "VM.Allocate", "Datastore.AllocateSpace", "Datastore.Audit", "Datastore.Allocate"],
@@ -231,9 +246,7 @@ export const backup = defineTool({
     if (args.action === "list") return await listBackups(args, ctx);
     if (args.action === "run") {
       const ref = await ctx.resolveGuest(need(args, "vmid"));
-      if ((args.notes !== undefined || args.protected !== undefined) && args.storage === undefined) {
-        throw new TypeError("notes and protected need storage");
-      }
+      if (args.notes !== undefined && args.storage === undefined) throw new TypeError("notes need storage");
       const res = await startTask(ctx, {
         method: "POST",
         path: pvePath("nodes", ref.node, "vzdump"),
@@ -243,7 +256,6 @@ export const backup = defineTool({
           mode: args.mode,
           compress: args.compress === "none" ? "0" : args.compress,
           "notes-template": args.notes,
-          protected: args.protected,
         },
       }, args.wait);
       let volid: string | undefined;
@@ -280,7 +292,7 @@ export const backup = defineTool({
     if (existing && existing.status !== "stopped") {
       throw new TypeError(`${guestLabel(existing)} is ${existing.status}: stop it before restoring over it`);
     }
-    const node = await restoreNode(args, ctx, existing?.node);
+    const node = await restoreNode(args, ctx, existing?.node, info.vmid);
     const res = await startTask(ctx, {
       method: "POST",
       path: pvePath("nodes", node, info.type),

@@ -141,11 +141,39 @@ export function getProperty(list: PropertyList, key: string): string | undefined
   return list.find(([k]) => k === key)?.[1];
 }
 
+/**
+ * A string checked against a pattern at validation time, without the pattern in the listed JSON schema (tools/list
+ * size is a budget; the message says what is expected).
+ */
+export function matching(re: RegExp, message: string, max = 255): z.ZodString {
+  return z.string().max(max).refine((s) => re.test(s), message);
+}
+
 /** Disk keys PVE knows for QEMU (`scsi0`, `virtio3`, …) and LXC (`rootfs`, `mp0`, …). */
-export const DiskKey = z.string().regex(
+export const DiskKey = matching(
   /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|efidisk0|tpmstate0|rootfs|mp([0-9]|[1-9][0-9]|2[0-4][0-9]|25[0-5]))$/,
   "must be a disk key like scsi0, virtio1, rootfs or mp0",
-).describe("Disk key, e.g. scsi0 or rootfs");
+  9,
+).describe("e.g. scsi0, rootfs");
+
+/** DNS name (`dns-name`): guest name / hostname. */
+export const DnsName = matching(
+  /^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/,
+  "must be a DNS name like web-01",
+  63,
+);
+
+/** A volume id such as `local:iso/debian-12.iso`. */
+export const VolumeId = matching(
+  /^[a-z][a-z0-9\-_.]*[a-z0-9]:[^\s,;=]{1,250}$/i,
+  "must be a volume id like local:iso/x.iso",
+);
+
+/** An IPv4 address. */
+export const Ipv4 = matching(/^(\d{1,3}\.){3}\d{1,3}$/, "must be an IPv4 address like 10.0.0.1", 15);
+
+/** A network bridge name. */
+export const Bridge = matching(/^[-_.\w]{1,15}$/, "must be a bridge name like vmbr0", 15);
 
 /** True for disk keys that belong to containers. */
 export function isContainerDisk(key: string): boolean {
@@ -186,8 +214,7 @@ export async function resolveSecretRef(value: string, ctx: ToolContext, field: s
 }
 
 /** A tool argument that is a secret value or a `secret://NAME` reference (preferred: the model never sees it). */
-export const SecretArg = (what: string) =>
-  z.string().min(1).max(8192).describe(`${what}; prefer secret://NAME (from the server's secret store)`);
+export const SecretArg = (what: string) => z.string().min(1).max(8192).describe(`${what}; prefer secret://NAME`);
 
 /** SSH public keys as PVE's `urlencoded` format wants them (for QEMU `sshkeys`). */
 export function encodeSshKeys(keys: string): string {

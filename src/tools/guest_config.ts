@@ -11,65 +11,55 @@ import type { GuestRef } from "../pve/guests.ts";
 import {
   CHANGE,
   checkSshKeys,
+  DnsName,
   encodeSshKeys,
   guestLabel,
   guestPath,
   joinTags,
+  matching,
   resolveSecretRef,
   SecretArg,
 } from "./guest_common.ts";
-import { DnsName } from "./guest_create.ts";
 
-/** Keys of the tool's input that can be cleared with `delete`, and the PVE key(s) they map to per guest type. */
+/** Keys of the tool's input that can be cleared with `delete` (reset to PVE's default). */
 const DELETABLE = [
   "notes",
   "tags",
   "onboot",
-  "balloon",
-  "cpulimit",
-  "cpuunits",
-  "startup",
   "agent",
   "ciuser",
   "cipassword",
   "sshkeys",
   "ipconfig",
   "nameserver",
-  "searchdomain",
-  "swap",
 ] as const;
 
-const QEMU_ONLY = new Set(["sockets", "balloon", "agent", "ciuser", "cipassword", "sshkeys", "ipconfig"]);
+const QEMU_ONLY = new Set(["agent", "ciuser", "cipassword", "sshkeys", "ipconfig"]);
 const LXC_ONLY = new Set(["swap"]);
 
-const IpConfig = z.string().regex(
+const IpConfig = matching(
   /^(ip=(dhcp|[\d.]+\/\d{1,2})(,gw=[\d.]+)?)?(,?ip6=(dhcp|auto|[0-9a-fA-F:]+\/\d{1,3})(,gw6=[0-9a-fA-F:]+)?)?$/,
   "must look like ip=dhcp or ip=10.0.0.5/24,gw=10.0.0.1",
+  120,
 );
 
 const Input = z.object({
   vmid: VmId,
-  name: DnsName.optional().describe("VM name / CT hostname"),
-  notes: z.string().max(8192).optional().describe("Description shown in the UI"),
-  tags: z.array(Tag).max(20).optional().describe("Replaces all tags"),
+  name: DnsName.optional(),
+  notes: z.string().max(8192).optional(),
+  tags: z.array(Tag).max(20).optional().describe("Replaces all"),
   onboot: z.boolean().optional(),
   cores: z.number().int().min(1).max(512).optional(),
-  sockets: z.number().int().min(1).max(16).optional().describe("qemu"),
   memory: z.number().int().min(16).max(4_194_304).optional().describe("MiB"),
-  balloon: z.number().int().min(0).max(4_194_304).optional().describe("qemu: minimum MiB, 0 disables"),
-  swap: z.number().int().min(0).max(4_194_304).optional().describe("lxc: MiB"),
-  cpulimit: z.number().min(0).max(512).optional(),
-  cpuunits: z.number().int().min(1).max(262144).optional(),
-  startup: z.string().regex(/^(order=\d+)?(,?up=\d+)?(,?down=\d+)?$/).optional().describe("e.g. order=2,up=30"),
-  agent: z.boolean().optional().describe("qemu: guest agent"),
-  ciuser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).optional(),
-  cipassword: SecretArg("qemu: cloud-init password").optional(),
-  sshkeys: SecretArg("qemu: cloud-init SSH public keys").optional(),
-  ipconfig: z.array(IpConfig).min(1).max(8).optional().describe("qemu: ipconfig0.. in order"),
-  nameserver: z.string().regex(/^[0-9a-fA-F.:, ]{2,200}$/).optional(),
-  searchdomain: DnsName.optional(),
-  delete: z.array(z.enum(DELETABLE)).max(DELETABLE.length).optional().describe("Keys to reset to default"),
-  digest: z.string().regex(/^[0-9a-f]{1,64}$/).optional().describe("Fail if the config changed since this digest"),
+  swap: z.number().int().min(0).max(4_194_304).optional().describe("lxc, MiB"),
+  agent: z.boolean().optional().describe("qemu guest agent"),
+  ciuser: matching(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a user name like ops", 32).optional(),
+  cipassword: SecretArg("cloud-init").optional(),
+  sshkeys: SecretArg("cloud-init public keys").optional(),
+  ipconfig: z.array(IpConfig).min(1).max(8).optional().describe("ipconfig0.., e.g. ip=dhcp"),
+  nameserver: matching(/^[0-9a-fA-F.:, ]{2,200}$/, "must be IP addresses separated by spaces", 200).optional(),
+  delete: z.array(z.enum(DELETABLE)).max(DELETABLE.length).optional().describe("Reset to default"),
+  digest: z.string().max(64).optional().describe("Fail if the config changed since"),
 }).strict();
 type ConfigArgs = z.infer<typeof Input>;
 
@@ -103,20 +93,14 @@ export function configParams(
   p.tags = args.tags === undefined ? undefined : joinTags(args.tags);
   p.onboot = args.onboot;
   p.cores = args.cores;
-  p.sockets = args.sockets;
   p.memory = args.memory === undefined ? undefined : type === "qemu" ? String(args.memory) : args.memory;
-  p.balloon = args.balloon;
   p.swap = args.swap;
-  p.cpulimit = args.cpulimit;
-  p.cpuunits = args.cpuunits;
-  p.startup = args.startup;
   p.agent = args.agent === undefined ? undefined : args.agent ? "1" : "0";
   p.ciuser = args.ciuser;
   p.cipassword = secrets.cipassword;
   p.sshkeys = secrets.sshkeys === undefined ? undefined : encodeSshKeys(secrets.sshkeys);
   args.ipconfig?.forEach((v, i) => (p[`ipconfig${i}`] = v));
   p.nameserver = args.nameserver;
-  p.searchdomain = args.searchdomain;
   const deleted = (args.delete ?? []).flatMap((k) => {
     if (k === "notes") return ["description"];
     if (k === "ipconfig") return ["ipconfig0"];
@@ -149,9 +133,8 @@ function refuseLocked(ref: GuestRef, config: Record<string, unknown>): void {
 export const guestConfig = defineTool({
   name: "guest_config",
   title: "Update a guest's configuration",
-  description: "Set or reset (delete) allowlisted config keys of a VM/CT: name, notes, tags, onboot, cores, sockets, " +
-    "memory, balloon, swap, cpulimit, cpuunits, startup, agent, cloud-init (ciuser, cipassword, sshkeys, ipconfig, " +
-    "nameserver, searchdomain). Running guests may apply some on reboot.",
+  description: "Set or reset (delete) allowlisted config keys of a VM/CT; qemu cloud-init via ci*/sshkeys/ipconfig. " +
+    "Running VMs may apply CPU/memory at next start (pending).",
   toolset: "guests",
   annotations: { ...CHANGE, idempotentHint: true },
   privileges: ["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Options", "VM.Config.Cloudinit"],

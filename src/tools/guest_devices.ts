@@ -9,13 +9,16 @@ import type { GuestRef } from "../pve/guests.ts";
 import type { PveParamValue } from "../pve/types.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import {
+  Bridge,
   CHANGE,
   DiskKey,
   formatProperties,
   getProperty,
   guestLabel,
   guestPath,
+  Ipv4,
   isContainerDisk,
+  matching,
   parseProperties,
   parseSize,
   type PropertyList,
@@ -27,11 +30,9 @@ const DiskInput = z.object({
   vmid: VmId,
   action: z.enum(["resize", "move"]),
   disk: DiskKey,
-  size: z.string().regex(/^\+?\d+(\.\d+)?[KMGT]?$/, "must be like +10G or 64G").optional()
-    .describe("resize: new size (64G) or growth (+10G); grow only"),
-  storage: StorageId.optional().describe("move: target storage"),
-  delete_source: z.boolean().default(false).describe("move: remove the old copy (else kept as unused disk)"),
-  format: z.enum(["raw", "qcow2", "vmdk"]).optional().describe("move (qemu): target format"),
+  size: matching(/^\+?\d+(\.\d+)?[KMGT]?$/, "must be like +10G or 64G", 20).optional().describe("resize: 64G or +10G"),
+  storage: StorageId.optional().describe("move: target"),
+  delete_source: z.boolean().default(false).describe("move: drop the old copy"),
   wait: WaitArg,
 }).strict();
 type DiskArgs = z.infer<typeof DiskInput>;
@@ -67,9 +68,8 @@ function checkDiskType(ref: GuestRef, disk: string): void {
 export function moveParams(ref: GuestRef, args: DiskArgs): Record<string, PveParamValue> {
   if (args.storage === undefined) throw new TypeError("action=move needs storage");
   if (ref.type === "qemu") {
-    return { disk: args.disk, storage: args.storage, delete: args.delete_source || undefined, format: args.format };
+    return { disk: args.disk, storage: args.storage, delete: args.delete_source || undefined };
   }
-  if (args.format !== undefined) throw new TypeError("format applies to VM disks only");
   return { volume: args.disk, storage: args.storage, delete: args.delete_source || undefined };
 }
 
@@ -77,8 +77,7 @@ export function moveParams(ref: GuestRef, args: DiskArgs): Record<string, PvePar
 export const guestDisk = defineTool({
   name: "guest_disk",
   title: "Grow or move a guest disk",
-  description: "action=resize: grow a disk (scsi0, virtio0, rootfs, mp0, …) to size (64G) or by +10G; shrinking is " +
-    "refused. action=move: move it to storage (delete_source drops the old copy).",
+  description: "Grow a VM/CT disk (resize; never shrinks) or move it to another storage (move).",
   toolset: "guests",
   annotations: CHANGE,
   privileges: ["VM.Config.Disk", "Datastore.AllocateSpace"],
@@ -95,8 +94,8 @@ export const guestDisk = defineTool({
     }
     if (args.action === "resize") {
       if (args.size === undefined) throw new TypeError("action=resize needs size");
-      if (args.storage !== undefined || args.format !== undefined || args.delete_source) {
-        throw new TypeError("storage, format and delete_source apply to action=move");
+      if (args.storage !== undefined || args.delete_source) {
+        throw new TypeError("storage and delete_source apply to action=move");
       }
       const size = checkGrow(args.disk, current, args.size);
       const res = await startTask(ctx, {
@@ -133,25 +132,24 @@ const ALL_QEMU_MODELS = new Set([
   "ne2k_pci",
   "pcnet",
 ]);
-const Mac = z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, "must be a MAC like BC:24:11:00:00:01");
+const Mac = matching(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, "must be a MAC like BC:24:11:00:00:01", 17);
 
 const NicInput = z.object({
   vmid: VmId,
   action: z.enum(["add", "update", "remove"]),
-  index: z.number().int().min(0).max(31).optional().describe("netN; add: default first free"),
-  bridge: z.string().regex(/^[-_.\w]{1,15}$/).optional().describe("add: default vmbr0"),
-  model: z.enum(QEMU_MODELS).optional().describe("qemu; add: default virtio"),
-  vlan: z.number().int().min(0).max(4094).optional().describe("VLAN tag; 0 removes it"),
+  index: z.number().int().min(0).max(31).optional().describe("netN; add: first free"),
+  bridge: Bridge.optional().describe("add: vmbr0"),
+  model: z.enum(QEMU_MODELS).optional().describe("qemu; add: virtio"),
+  vlan: z.number().int().min(0).max(4094).optional().describe("0 removes the tag"),
   firewall: z.boolean().optional(),
   link_down: z.boolean().optional(),
   mac: Mac.optional(),
-  rate: z.number().min(0).max(100000).optional().describe("MB/s limit; 0 removes it"),
-  mtu: z.number().int().min(1).max(65520).optional(),
-  name: z.string().regex(/^[a-z][a-z0-9_.-]{0,14}$/).optional().describe("lxc: interface name (default ethN)"),
-  ip: z.string().regex(/^(dhcp|manual|(\d{1,3}\.){3}\d{1,3}\/\d{1,2})$/).optional().describe("lxc: dhcp|manual|CIDR"),
-  gw: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/).optional().describe("lxc: IPv4 gateway"),
-  ip6: z.string().regex(/^(dhcp|auto|manual|[0-9a-fA-F:]+\/\d{1,3})$/).optional().describe("lxc"),
-  gw6: z.string().regex(/^[0-9a-fA-F:]{2,39}$/).optional().describe("lxc"),
+  name: matching(/^[a-z][a-z0-9_.-]{0,14}$/, "must be an interface name like eth1", 15).optional().describe(
+    "lxc: default ethN",
+  ),
+  ip: matching(/^(dhcp|manual|(\d{1,3}\.){3}\d{1,3}\/\d{1,2})$/, "must be dhcp, manual or a CIDR", 18).optional()
+    .describe("lxc: dhcp|manual|CIDR"),
+  gw: Ipv4.optional().describe("lxc"),
 }).strict();
 type NicArgs = z.infer<typeof NicInput>;
 
@@ -172,7 +170,7 @@ export function nicValue(type: "qemu" | "lxc", index: number, current: string | 
   let list: PropertyList = current === undefined ? [] : parseProperties(current, type === "qemu" ? "model" : undefined);
   const set = (k: string, v: string | undefined) => (list = setProperty(list, k, v));
   if (type === "qemu") {
-    for (const k of ["name", "ip", "gw", "ip6", "gw6"] as const) {
+    for (const k of ["name", "ip", "gw"] as const) {
       if (args[k] !== undefined) {
         throw new TypeError(`${k} applies to containers; VMs set IPs via cloud-init (guest_config ipconfig)`);
       }
@@ -188,8 +186,6 @@ export function nicValue(type: "qemu" | "lxc", index: number, current: string | 
     if (args.mac !== undefined) set("hwaddr", args.mac);
     if (args.ip !== undefined) set("ip", args.ip);
     if (args.gw !== undefined) set("gw", args.gw);
-    if (args.ip6 !== undefined) set("ip6", args.ip6);
-    if (args.gw6 !== undefined) set("gw6", args.gw6);
     if (current === undefined && args.ip === undefined) set("ip", "dhcp");
     if (getProperty(list, "gw") !== undefined && !/\//.test(getProperty(list, "ip") ?? "")) {
       throw new TypeError("gw needs a static ip (CIDR)");
@@ -199,8 +195,6 @@ export function nicValue(type: "qemu" | "lxc", index: number, current: string | 
   if (args.vlan !== undefined) set("tag", args.vlan === 0 ? undefined : String(args.vlan));
   if (args.firewall !== undefined) set("firewall", args.firewall ? "1" : "0");
   if (args.link_down !== undefined) set("link_down", args.link_down ? "1" : undefined);
-  if (args.rate !== undefined) set("rate", args.rate === 0 ? undefined : String(args.rate));
-  if (args.mtu !== undefined) set("mtu", String(args.mtu));
   return formatProperties(list);
 }
 
@@ -214,9 +208,7 @@ export function freeNicIndex(config: Record<string, unknown>): number {
 export const guestNic = defineTool({
   name: "guest_nic",
   title: "Add, update or remove a guest NIC",
-  description: "Network devices netN of a VM/CT. add (first free index, bridge vmbr0, virtio), update (changes only " +
-    "the given keys; MAC kept), remove. Keys: bridge, model, vlan, firewall, link_down, mac, rate, mtu; lxc: " +
-    "name, ip, gw, ip6, gw6.",
+  description: "Add, update (only the given keys; MAC kept) or remove a VM/CT network device netN.",
   toolset: "guests",
   annotations: CHANGE,
   privileges: ["VM.Config.Network", "SDN.Use"],

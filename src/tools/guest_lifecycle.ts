@@ -12,6 +12,7 @@ import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import {
   CHANGE,
   DESTRUCTIVE,
+  DnsName,
   ensureVmidFree,
   guestLabel,
   guestPath,
@@ -19,19 +20,17 @@ import {
   kind,
   nextFreeVmid,
 } from "./guest_common.ts";
-import { DnsName } from "./guest_create.ts";
 import { SnapName } from "./snapshots.ts";
 
 const CloneInput = z.object({
   vmid: VmId.describe("Source guest or template"),
   newid: VmId.optional().describe("Default: next free"),
-  name: DnsName.optional().describe("VM name / CT hostname"),
-  full: z.boolean().optional().describe("Full copy (default) or linked clone (templates only)"),
+  name: DnsName.optional(),
+  full: z.boolean().optional().describe("Default: linked for templates, else full"),
   target_node: NodeName.optional(),
-  storage: StorageId.optional().describe("Target storage (full clones)"),
-  snapname: SnapName.optional().describe("Clone from this snapshot"),
+  storage: StorageId.optional().describe("Full clones"),
+  snapname: SnapName.optional(),
   pool: PoolId.optional(),
-  description: z.string().max(8192).optional(),
   wait: WaitArg,
 }).strict();
 
@@ -54,7 +53,6 @@ export function cloneParams(
     storage: args.storage,
     snapname: args.snapname,
     pool: args.pool,
-    description: args.description,
   };
 }
 
@@ -62,8 +60,7 @@ export function cloneParams(
 export const guestClone = defineTool({
   name: "guest_clone",
   title: "Clone a guest or template",
-  description: "Clone a VM/CT or template to newid (default next free). full=false: linked clone (templates only). " +
-    "Optional name, target_node, storage, snapname, pool.",
+  description: "Copy a VM/CT or template to a new vmid, optionally onto another node/storage or from a snapshot.",
   toolset: "guests",
   annotations: CHANGE,
   privileges: ["VM.Clone", "VM.Allocate", "Datastore.AllocateSpace", "SDN.Use"],
@@ -87,13 +84,12 @@ const MANAGE_ACTIONS = ["template", "delete", "migrate", "nextid"] as const;
 
 const ManageInput = z.object({
   action: z.enum(MANAGE_ACTIONS),
-  vmid: VmId.optional().describe("Guest (nextid: check this id is free)"),
-  purge: z.boolean().default(false).describe("delete: also remove from backup jobs, HA, replication"),
-  destroy_unreferenced_disks: z.boolean().default(false).describe("delete: also destroy unused disks of this vmid"),
-  target_node: NodeName.optional().describe("migrate: destination"),
-  online: z.boolean().optional().describe("migrate: live (qemu) / restart (lxc); default: when running"),
-  with_local_disks: z.boolean().default(false).describe("migrate (qemu): copy local disks"),
-  target_storage: StorageId.optional().describe("migrate: storage for local disks"),
+  vmid: VmId.optional().describe("nextid: check it is free"),
+  purge: z.boolean().default(false).describe("delete: also from jobs, HA, replication"),
+  target_node: NodeName.optional().describe("migrate"),
+  online: z.boolean().optional().describe("migrate: live (qemu) / restart (lxc); default when running"),
+  with_local_disks: z.boolean().default(false).describe("migrate (qemu)"),
+  target_storage: StorageId.optional().describe("migrate: for local disks"),
   wait: WaitArg,
 }).strict();
 type ManageArgs = z.infer<typeof ManageInput>;
@@ -136,8 +132,9 @@ async function managePlan(args: ManageArgs, ctx: ToolContext): Promise<ChangePla
   const what = `${kind(ref.type)} ${ref.vmid}`;
   const effects: Record<string, string> = {
     template: "converts the guest into a template: it can no longer be started, only cloned (irreversible)",
-    delete: `destroys the guest and all its disks${args.destroy_unreferenced_disks ? " and unreferenced disks" : ""}` +
-      `${args.purge ? "; removes it from backup jobs, HA and replication" : ""} (irreversible)`,
+    delete:
+      `destroys the guest and all its disks${args.purge ? "; removes it from backup jobs, HA and replication" : ""}` +
+      " (irreversible)",
     migrate: `moves the guest to ${args.target_node}`,
   };
   return {
@@ -152,9 +149,8 @@ async function managePlan(args: ManageArgs, ctx: ToolContext): Promise<ChangePla
 export const guestManage = defineTool({
   name: "guest_manage",
   title: "Template, delete or migrate a guest; next free vmid",
-  description: "action=template: convert a stopped guest to a template (irreversible). delete: destroy a stopped " +
-    "guest (purge: also from jobs/HA). migrate: to target_node (online default when running). nextid: next free " +
-    "vmid, or check vmid.",
+  description: "template: convert a stopped guest (irreversible). delete: destroy a stopped guest. migrate: to " +
+    "target_node. nextid: next free vmid.",
   toolset: "guests",
   annotations: DESTRUCTIVE,
   privileges: ["VM.Allocate", "VM.Migrate", "VM.Audit"],
@@ -186,7 +182,6 @@ export const guestManage = defineTool({
         path: guestPath(ref),
         params: {
           purge: args.purge || undefined,
-          "destroy-unreferenced-disks": args.destroy_unreferenced_disks || undefined,
         },
       }, args.wait);
       return { vmid: ref.vmid, node: ref.node, ...res };

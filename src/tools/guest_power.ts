@@ -18,9 +18,9 @@ export type PowerAction = (typeof POWER_ACTIONS)[number];
 const Input = z.object({
   vmid: VmId,
   action: z.enum(POWER_ACTIONS),
-  timeout: z.number().int().min(0).max(7200).optional().describe("shutdown/reboot/stop: seconds to wait"),
-  force: z.boolean().default(false).describe("shutdown: hard stop when the timeout passes"),
-  to_disk: z.boolean().default(false).describe("suspend (qemu): hibernate to disk"),
+  timeout: z.number().int().min(0).max(7200).optional().describe("shutdown/reboot/stop, s"),
+  force: z.boolean().default(false).describe("shutdown: hard stop after timeout"),
+  to_disk: z.boolean().default(false).describe("suspend: hibernate (qemu)"),
   wait: WaitArg,
 }).strict();
 type PowerArgs = z.infer<typeof Input>;
@@ -98,14 +98,13 @@ async function powerPlan(args: PowerArgs, ctx: ToolContext): Promise<ChangePlan>
 export const guestPower = defineTool({
   name: "guest_power",
   title: "Change a guest's power state",
-  description: "Start, shutdown (clean; force: hard stop after timeout), stop (hard off), reboot, suspend " +
-    "(to_disk: hibernate, qemu), resume, reset (qemu) a VM or container by vmid. stop, reset and forced shutdown " +
-    "are destructive.",
+  description: "Power a VM/CT: start, shutdown, stop (hard off), reboot, suspend, resume, reset (qemu). stop, reset " +
+    "and forced shutdown are destructive.",
   toolset: "guests",
   annotations: DESTRUCTIVE,
   privileges: ["VM.PowerMgmt"],
   input: Input,
-  output: TaskResult.extend({ vmid: z.number(), action: z.string() }),
+  output: TaskResult,
   classify: classifyPower,
   target: (args) => args.vmid,
   plan: powerPlan,
@@ -118,7 +117,7 @@ export const guestPower = defineTool({
       path: guestPath(ref, "status", args.action),
       params,
     }, args.wait);
-    return { vmid: ref.vmid, action: args.action, ...res };
+    return res;
   },
-  text: (out) => taskText(`${out.action} ${out.vmid}`, out),
+  text: (out) => taskText("guest_power", out),
 });

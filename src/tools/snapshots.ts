@@ -8,11 +8,10 @@ import { VmId } from "../guard/schemas.ts";
 import { cleanText } from "../guard/untrusted.ts";
 import type { GuestRef } from "../pve/guests.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
-import { DESTRUCTIVE, guestLabel, guestPath, guestState, kind } from "./guest_common.ts";
+import { DESTRUCTIVE, guestLabel, guestPath, guestState, kind, matching } from "./guest_common.ts";
 
 /** A snapshot name (`pve-configid`, at most 40 characters; `current` is reserved). */
-export const SnapName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/i, "must be a name like before_upgrade")
-  .refine((s) => s !== "current", "current is reserved").describe("Snapshot name");
+export const SnapName = matching(/^(?!current$)[a-z][a-z0-9_-]{0,39}$/i, "must be a name like before_upgrade", 40);
 
 /** One row of `GET .../snapshot`. */
 export interface SnapshotRow {
@@ -29,10 +28,9 @@ const Input = z.object({
   action: z.enum(["list", "create", "rollback", "delete"]).default("list"),
   name: SnapName.optional(),
   description: z.string().max(8192).optional().describe("create"),
-  vmstate: z.boolean().default(false).describe("create (qemu): include RAM so rollback resumes running"),
-  start: z.boolean().default(false).describe("rollback: start the guest afterwards"),
-  force: z.boolean().default(false).describe("delete: drop from config even if storage removal fails"),
-  include_notes: z.boolean().default(false).describe("list: include descriptions (untrusted text)"),
+  vmstate: z.boolean().default(false).describe("create: with RAM (qemu)"),
+  start: z.boolean().default(false).describe("rollback: start after"),
+  include_notes: z.boolean().default(false).describe("list: descriptions"),
   wait: WaitArg,
 }).strict();
 type SnapArgs = z.infer<typeof Input>;
@@ -116,8 +114,8 @@ async function snapshotPlan(args: SnapArgs, ctx: ToolContext): Promise<ChangePla
 export const snapshot = defineTool({
   name: "snapshot",
   title: "List, create, roll back or delete snapshots",
-  description: "Snapshots of a VM/CT. list (parent chain, oldest first); create (vmstate: with RAM, qemu); " +
-    "rollback (destructive: loses changes since; start: boot after); delete (destructive).",
+  description: "List (parent chain, oldest first), create, rollback or delete snapshots of a VM/CT. rollback and " +
+    "delete are destructive.",
   toolset: "snapshots",
   annotations: DESTRUCTIVE,
   privileges: ["VM.Snapshot", "VM.Snapshot.Rollback", "VM.Audit"],
@@ -169,7 +167,6 @@ export const snapshot = defineTool({
       : await startTask(ctx, {
         method: "DELETE",
         path: guestPath(ref, "snapshot", name),
-        params: { force: args.force || undefined },
       }, args.wait);
     return { vmid: ref.vmid, ...res };
   },

@@ -47,8 +47,8 @@ Deno.test("backup: run sends vzdump on the guest's node and reports the new volu
     "notes-template": "{{guestname}}",
   });
   assertEquals(out.volid, VOL);
-  const noStorage = await errorOf(() => backup.handler(parse({ action: "run", vmid: 100, protected: true }), ctx));
-  assert(noStorage.includes("need storage"), noStorage);
+  const noStorage = await errorOf(() => backup.handler(parse({ action: "run", vmid: 100, notes: "x" }), ctx));
+  assert(noStorage.includes("notes need storage"), noStorage);
 });
 
 Deno.test("backup: list walks the node's backup storages, newest first, notes only on request", async () => {
@@ -104,4 +104,13 @@ Deno.test("backup: delete removes the volume; classes and targets follow what is
   assertEquals(backupTarget({ action: "restore", mode: "snapshot", force: true, vmid: 100 }), 100);
   const plan = await backup.plan!(parse({ action: "restore", volume: CTVOL, vmid: 200, force: true }), ctx);
   assert(plan.effect.includes("destroys the guest's current disks"), plan.effect);
+});
+
+Deno.test("backup: plans for run (dry run) and for a restore as a new guest", async () => {
+  const { ctx } = setup();
+  const run = await backup.plan!(parse({ action: "run", vmid: 100, mode: "stop", storage: "nas" }), ctx);
+  assert(run.effect.includes("the guest is stopped while it runs") && run.current === "running", JSON.stringify(run));
+  const fresh = await backup.plan!(parse({ action: "restore", volume: VOL }), ctx);
+  assertEquals(fresh.target, "vmid 900 (does not exist yet)");
+  assert(fresh.effect.includes("creates a new guest"), fresh.effect);
 });

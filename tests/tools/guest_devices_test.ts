@@ -40,13 +40,12 @@ Deno.test("guest_disk: move uses move_disk for VMs and move_volume for container
       disk: "scsi0",
       storage: "nas",
       delete_source: true,
-      format: "qcow2",
     }),
     ctx,
   );
   let post = sent.find((s) => s.method === "POST")!;
   assertEquals(post.path, "/nodes/pve1/qemu/100/move_disk");
-  assertEquals(post.params, { disk: "scsi0", storage: "nas", delete: "1", format: "qcow2" });
+  assertEquals(post.params, { disk: "scsi0", storage: "nas", delete: "1" });
   sent.length = 0;
   await guestDisk.handler(guestDisk.input.parse({ vmid: 200, action: "move", disk: "rootfs", storage: "nas" }), ctx);
   post = sent.find((s) => s.method === "POST")!;

@@ -66,3 +66,9 @@ Deno.test("snapshot: classes and the rollback plan", async () => {
     plan.effect,
   );
 });
+
+Deno.test("snapshot: the plan of a create (dry run) does not need the snapshot to exist", async () => {
+  const { ctx } = setup();
+  const plan = await snapshot.plan!(parse({ action: "create", name: "new_one", vmstate: true }), ctx);
+  assert(plan.effect.includes("and RAM") && plan.action.includes("new_one"), JSON.stringify(plan));
+});
