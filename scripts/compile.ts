@@ -169,6 +169,8 @@ export interface CompileOptions {
   allowDownload: boolean;
   /** Program entry, relative to the repository (default src/main.ts; tests build a tiny program). */
   entry?: string;
+  /** Run the binary built for this machine with `--version` and require the version (default true). */
+  verifyHost?: boolean;
   /** Progress lines (default: stderr). */
   report?: (line: string) => void;
 }
@@ -210,6 +212,10 @@ export async function compileAll(opts: CompileOptions): Promise<CompileResult> {
     if (!out.success) {
       throw new Error(`Cannot compile ${source.target}: deno compile failed:\n${new TextDecoder().decode(out.stderr)}`);
     }
+    if (opts.verifyHost !== false && source.target === Deno.build.target) {
+      await verifyVersion(output, opts.version);
+      report(`${basename(output)} --version prints ${opts.version}`);
+    }
     binaries.push({ target: source.target, path: output, bytes: (await Deno.stat(output)).size });
     baked[source.target] = flags;
   }
@@ -226,6 +232,24 @@ export async function compileAll(opts: CompileOptions): Promise<CompileResult> {
   );
   await writeSha256Sums(opts.outDir, [...binaries.map((b) => b.path), sbom, permissions]);
   return { binaries, sbom, permissions, sums: join(opts.outDir, "SHA256SUMS") };
+}
+
+/** Runs `binary --version` (no environment, 10 s at most) and requires it to print `version`. */
+export async function verifyVersion(binary: string, version: string): Promise<void> {
+  const out = await new Deno.Command(binary, {
+    args: ["--version"],
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(10_000),
+  }).output();
+  const printed = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success || printed !== version) {
+    throw new Error(
+      `The compiled ${basename(binary)} printed "${printed.slice(0, 80)}" for --version (exit ${out.code}), ` +
+        `expected "${version}": the runtime used is not a denort ${Deno.version.deno}, or the build is broken`,
+    );
+  }
 }
 
 /** deno.json's version, checked against src/version.ts. */

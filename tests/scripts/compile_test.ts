@@ -4,10 +4,10 @@
  * pve-mcp, but its embedded metadata (the baked permissions, the absence of env-file values) and the checksums and
  * SBOM are the real thing.
  */
-import { deepStrictEqual, match, ok, strictEqual, throws } from "node:assert/strict";
+import { deepStrictEqual, match, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileAll, compileArgs, outputName, resolveDenort, TARGETS } from "../../scripts/compile.ts";
+import { compileAll, compileArgs, outputName, resolveDenort, TARGETS, verifyVersion } from "../../scripts/compile.ts";
 import { verifySha256Sums } from "../../scripts/checksums.ts";
 import { permissionFlags, type ProfileOptions } from "../../src/permissions/profiles.ts";
 
@@ -128,6 +128,7 @@ for (
           denoDir: out,
           allowDownload: false,
           entry: "src/version.ts",
+          verifyHost: false, // the stand-in runtime is not a pve-mcp; see the test below
           report: () => {},
         });
         strictEqual(result.binaries[0]?.path, join(out, "pve-mcp-9.9.9-test-x86_64-unknown-linux-gnu"));
@@ -150,3 +151,8 @@ for (
     },
   });
 }
+
+Deno.test("the host binary's --version is checked: a wrong runtime is caught", async () => {
+  // The stand-in runtime (the deno executable) answers --version with Deno's own banner, not pve-mcp's version.
+  await rejects(() => verifyVersion(Deno.execPath(), "9.9.9-test"), /printed "deno \d[^"]*" for --version/);
+});
