@@ -88,6 +88,36 @@ function recording(api: PveApi, calls: { method: string; path: string; status: n
   };
 }
 
+/**
+ * The two clients a handler gets. Reads always use the read credential: the read client refuses anything but GET
+ * (a tool bug, surfaced as an internal error), and GETs sent through the write client go to the read credential.
+ * Changes use the write credential (the read one when no separate write credential is configured).
+ */
+function credentials(
+  def: ToolDef,
+  cluster: ClusterHandle,
+  calls: { method: string; path: string; status: number }[],
+): { read: PveApi; write: PveApi } {
+  const reads = recording(cluster.read, calls);
+  const changes = recording(cluster.write, calls);
+  const read: PveApi = {
+    ...reads,
+    request<T>(req: PveRequest): Promise<PveResult<T>> {
+      if (req.method !== "GET") {
+        return Promise.reject(
+          new Error(`${def.name} sent ${req.method} ${req.path} with the read credential; changes must use pveWrite`),
+        );
+      }
+      return reads.request<T>(req);
+    },
+  };
+  const write: PveApi = {
+    ...changes,
+    request: <T>(req: PveRequest) => req.method === "GET" ? reads.request<T>(req) : changes.request<T>(req),
+  };
+  return { read, write };
+}
+
 /** A tool error result (`isError: true`) with a message the model can act on. */
 export function toolError(message: string): CallToolResult {
   return { content: [{ type: "text", text: message }], isError: true };
@@ -157,8 +187,7 @@ export async function runTool(
 
   const calls: { method: string; path: string; status: number }[] = [];
   const upids: string[] = [];
-  const read = recording(cluster.read, calls);
-  const write = cluster.write === cluster.read ? read : recording(cluster.write, calls);
+  const { read, write } = credentials(def, cluster, calls);
   const toolCtx: ToolContext = {
     pve: read,
     pveWrite: write,

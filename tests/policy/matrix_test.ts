@@ -286,6 +286,18 @@ Deno.test("policy matrix: tools that can be destructive describe a plan and answ
   }
 });
 
+Deno.test("policy matrix: no tool takes a confirmation or dry-run flag of its own (the pipeline owns both)", () => {
+  for (const def of ALL_TOOLS as readonly ToolDef[]) {
+    const props = Object.keys((z.toJSONSchema(def.input, { io: "input" }) as JsonSchema).properties ?? {});
+    for (const p of props) {
+      ok(
+        !/^(confirm|confirmed|confirmation|yes|approve|approved|dry_?run|cluster)$/i.test(p),
+        `${def.name} takes "${p}"`,
+      );
+    }
+  }
+});
+
 Deno.test("policy matrix: guest-agent exec needs an opted-in guest and an allowlisted program", async () => {
   const { checkAgentExec } = await import("../../src/policy/policy.ts");
   const s = { vmids: ["100-149"], tags: ["agent-ok"], programs: ["uptime", "/usr/bin/df"] };
