@@ -91,6 +91,21 @@ export async function runSimulateCommand(args: string[], io: SimulateIo = {}): P
     return 2;
   }
 
+  // Listen for the stop signal before printing, so a caller that reacts to the output cannot race it.
+  const stopped = new Promise<void>((resolve) => {
+    if (io.signal) {
+      if (io.signal.aborted) return resolve();
+      io.signal.addEventListener("abort", () => resolve(), { once: true });
+      return;
+    }
+    const stop = () => {
+      Deno.removeSignalListener("SIGINT", stop);
+      Deno.removeSignalListener("SIGTERM", stop);
+      resolve();
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
   const dir = await Deno.makeTempDir({ prefix: "pve-mcp-sim-" });
   const caFile = `${dir}/pve-root-ca.pem`;
   await Deno.writeTextFile(caFile, sim.caCertPem);
@@ -127,20 +142,7 @@ export async function runSimulateCommand(args: string[], io: SimulateIo = {}): P
     );
   }
 
-  await new Promise<void>((resolve) => {
-    if (io.signal) {
-      if (io.signal.aborted) return resolve();
-      io.signal.addEventListener("abort", () => resolve(), { once: true });
-      return;
-    }
-    const stop = () => {
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
-      resolve();
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
+  await stopped;
   await sim.close();
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   if (!values.json) write("Simulator stopped.\n");

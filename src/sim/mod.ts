@@ -24,6 +24,7 @@ import { RouteTable, type SimCore, type SimRoute } from "./router.ts";
 import { DEFAULT_ROUTES } from "./routes/index.ts";
 import { seedCluster, seedTaskHistory } from "./seed.ts";
 import { createHandler, type SimRequestRecord } from "./server.ts";
+import { listen } from "./http.ts";
 import { TaskManager } from "./tasks.ts";
 
 export type { SimFault } from "./faults.ts";
@@ -67,6 +68,8 @@ export interface SimulatorOptions {
   maxRecordedRequests?: number;
   /** Nodes that start offline (their forwarded endpoints answer 595). */
   offlineNodes?: string[];
+  /** Gzip answers over 1 KiB when the client accepts it, as PVE does (default false: saves CPU in benchmarks). */
+  gzip?: boolean;
   /** TLS material to reuse; default: generated once per process and hostname. */
   certificate?: SimCertificate;
 }
@@ -173,20 +176,21 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     closed: closing.signal,
   });
 
-  const server = Deno.serve({
-    port: opts.port ?? 0,
+  const server = await listen({
     hostname,
-    cert: cert.certPem,
-    key: cert.keyPem,
-    onListen() {}, // Deno would print "Listening on ..." to stdout otherwise
-  }, (req) => handler(req));
-  const port = server.addr.port;
+    port: opts.port ?? 0,
+    certPem: cert.certPem,
+    keyPem: cert.keyPem,
+    gzip: opts.gzip ?? false,
+    handler,
+  });
+  const port = server.port;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
       closing.abort();
-      await server.shutdown();
+      await server.close();
     })();
     return closed;
   };

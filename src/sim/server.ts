@@ -1,7 +1,8 @@
 /**
- * The simulator's HTTP pipeline, in PVE's order: format and method → body → faults → authentication → route (501)
+ * The simulator's request pipeline, in PVE's order: format and method → body → faults → authentication → route (501)
  * → API-token refusal → CSRF → permissions (403) → parameter verification (400) → node forwarding (595) → handler.
- * Answers use PVE's envelope and headers; every request is recorded.
+ * Answers use PVE's envelope, headers and reason phrases; every request is recorded. Transport-free: src/sim/http.ts
+ * feeds it requests and writes its answers.
  * @module
  */
 import { checkRequest, matchPath } from "../pve/contract.ts";
@@ -35,6 +36,27 @@ export interface SimRequestRecord {
   fault?: string;
 }
 
+/** A request as the transport hands it over. */
+export interface SimHttpRequest {
+  method: string;
+  /** Path and query, e.g. `/api2/json/nodes?x=1`. */
+  url: string;
+  headers: Headers;
+  /** The body (already size-checked by the transport); empty when none. */
+  body: string;
+}
+
+/** An answer for the transport to write. */
+export interface SimHttpResponse {
+  status: number;
+  /** Reason phrase (PVE puts the first line of its message there). */
+  reason: string;
+  headers: Record<string, string>;
+  body: string;
+  /** Break the connection instead of answering normally (`reset`: at once; `truncated`: after half the body). */
+  abort?: "reset" | "truncated";
+}
+
 /** Everything the pipeline needs. */
 export interface PipelineDeps {
   core: SimCore;
@@ -44,11 +66,10 @@ export interface PipelineDeps {
   requests: SimRequestRecord[];
   maxRecords: number;
   authFailureDelayMs: number;
-  /** Resolves on close so pending latency waits end. */
+  /** Aborted on close so pending latency waits end. */
   closed: AbortSignal;
 }
 
-const BODY_LIMIT = 512 * 1024;
 const UNAUTHENTICATED = new Set([
   "GET /access/domains",
   "GET /access/ticket",
@@ -58,29 +79,66 @@ const UNAUTHENTICATED = new Set([
   "POST /access/openid/auth-url",
 ]);
 const SECRET_PARAM = /password|secret|^otp$|^tfa-challenge$|^ticket$/i;
-const REASONS: Record<number, string> = { 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
-const encoder = new TextEncoder();
+const REASONS: Record<number, string> = {
+  200: "OK",
+  400: "Parameter verification failed.",
+  401: "Unauthorized",
+  403: "Forbidden",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  506: "Variant Also Negotiates",
+  595: "Connection refused",
+  596: "Broken pipe",
+};
 
-function baseHeaders(json: boolean): Headers {
-  const h = new Headers({ "server": "pve-api-daemon/3.0", "cache-control": "max-age=0", "pragma": "no-cache" });
-  h.set("expires", new Date().toUTCString());
-  if (json) h.set("content-type", "application/json;charset=UTF-8");
+/** First line of a message, safe for a status line. */
+function reasonOf(status: number, message?: string): string {
+  const line = (message ?? "").split("\n")[0]?.replace(/[^\x20-\x7e]/g, "").slice(0, 200);
+  return line || REASONS[status] || "Error";
+}
+
+function headers(kind: "json" | "text" | "none"): Record<string, string> {
+  const h: Record<string, string> = {
+    "server": "pve-api-daemon/3.0",
+    "cache-control": "max-age=0",
+    "pragma": "no-cache",
+    "expires": new Date().toUTCString(),
+  };
+  if (kind === "json") h["content-type"] = "application/json;charset=UTF-8";
+  if (kind === "text") h["content-type"] = "text/plain;charset=UTF-8";
   return h;
 }
 
-const jsonResponse = (status: number, body: string) => new Response(body, { status, headers: baseHeaders(true) });
-const emptyResponse = (status: number) => new Response(null, { status, headers: baseHeaders(false) });
-const textResponse = (status: number, text: string) => {
-  const h = baseHeaders(false);
-  h.set("content-type", "text/plain;charset=UTF-8");
-  return new Response(text, { status, headers: h });
-};
 const nl = (msg: string) => (msg.endsWith("\n") ? msg : `${msg}\n`);
-const errorJson = (status: number, message: string, errors?: Record<string, string>) =>
-  jsonResponse(
+const json = (status: number, body: string, reason = REASONS[status] ?? "OK"): SimHttpResponse => ({
+  status,
+  reason,
+  headers: headers("json"),
+  body,
+});
+/** PVE's JSON error: `{data: null, message, errors?}` with the message's first line as reason phrase. */
+const errorJson = (status: number, message: string, errors?: Record<string, string>): SimHttpResponse =>
+  json(
     status,
     JSON.stringify(errors ? { data: null, errors, message: nl(message) } : { data: null, message: nl(message) }),
+    reasonOf(status, message),
   );
+/** Errors raised before the API handler: no JSON body, text only in the reason phrase. */
+const bare = (status: number, message?: string): SimHttpResponse => ({
+  status,
+  reason: reasonOf(status, message),
+  headers: headers("none"),
+  body: "",
+});
+const text = (status: number, message: string): SimHttpResponse => ({
+  status,
+  reason: reasonOf(status, message),
+  headers: headers("text"),
+  body: message,
+});
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -112,47 +170,42 @@ function decodePath(raw: string): string {
   }).join("/");
 }
 
-/** A body that ends half-way (truncated) or at once (reset) by erroring the stream. */
-function brokenBody(bytes: Uint8Array, why: string): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(ctl) {
-      if (bytes.length) ctl.enqueue(bytes);
-    },
-    pull(ctl) {
-      // Deno's HTTP server prints the reason to stderr and aborts the response.
-      ctl.error(`pve-mcp simulator: injected ${why}`);
-    },
-  });
-}
+type Parsed = { ok: true; params: Record<string, unknown> } | { ok: false; res: SimHttpResponse };
 
-async function readBody(req: Request, method: string): Promise<Record<string, unknown> | Response> {
-  const length = Number(req.headers.get("content-length") ?? "0");
+function parseBody(req: SimHttpRequest, method: string): Parsed {
   if (method === "GET" || method === "DELETE") {
-    if (length > 0) return textResponse(501, `Unexpected content for method '${method}'`);
-    return {};
+    return req.body.length > 0
+      ? { ok: false, res: text(501, `Unexpected content for method '${method}'`) }
+      : { ok: true, params: {} };
   }
-  if (length > BODY_LIMIT) return textResponse(501, "for data too large");
-  const text = await req.text();
-  if (encoder.encode(text).length > BODY_LIMIT) return textResponse(501, "for data too large");
-  if (text.trim() === "") return {};
+  if (req.body.trim() === "") return { ok: true, params: {} };
   const type = (req.headers.get("content-type") ?? "application/x-www-form-urlencoded").split(";")[0]?.trim();
   if (type === "application/x-www-form-urlencoded") {
-    const out: Record<string, unknown> = {};
-    collect(out, new URLSearchParams(text));
-    return out;
+    const params: Record<string, unknown> = {};
+    collect(params, new URLSearchParams(req.body));
+    return { ok: true, params };
   }
   if (type === "application/json") {
     try {
-      const parsed = JSON.parse(text);
-      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-    } catch { /* fall through */ }
-    return errorJson(400, "Parameter verification failed.", { _root: "malformed JSON request body" });
+      const parsed = JSON.parse(req.body);
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return { ok: true, params: parsed };
+    } catch { /* answered below */ }
+    return {
+      ok: false,
+      res: errorJson(400, "Parameter verification failed.", { _root: "malformed JSON request body" }),
+    };
   }
-  return textResponse(506, `unsupported content type '${type}'`);
+  return { ok: false, res: text(506, `unsupported content type '${type}'`) };
 }
 
-/** Builds the request handler for `Deno.serve`. */
-export function createHandler(deps: PipelineDeps): (req: Request) => Promise<Response> {
+/** The pool an ACL path's object belongs to (`/vms/<vmid>` → its guest's pool). */
+function poolOf(core: SimCore, aclPath: string): string | undefined {
+  const m = /^\/vms\/(\d+)$/.exec(aclPath);
+  return m ? core.state.guests.get(Number(m[1]))?.pool : undefined;
+}
+
+/** Builds the request handler. */
+export function createHandler(deps: PipelineDeps): (req: SimHttpRequest) => Promise<SimHttpResponse> {
   const { core, routes, faults, principals } = deps;
 
   function record(r: SimRequestRecord): void {
@@ -161,12 +214,12 @@ export function createHandler(deps: PipelineDeps): (req: Request) => Promise<Res
     if (list.length > deps.maxRecords * 2) list.splice(0, list.length - deps.maxRecords);
   }
 
-  return async function handle(req: Request): Promise<Response> {
+  return async function handle(req: SimHttpRequest): Promise<SimHttpResponse> {
     core.tasks.tick();
-    const url = new URL(req.url);
+    const url = new URL(req.url, "https://sim.invalid");
     const method = req.method.toUpperCase();
     const rec: SimRequestRecord = { time: core.now(), method, path: url.pathname, params: {}, status: 0 };
-    const finish = (res: Response, fault?: string): Response => {
+    const finish = (res: SimHttpResponse, fault?: string): SimHttpResponse => {
       rec.status = res.status;
       if (fault) rec.fault = fault;
       record(rec);
@@ -174,18 +227,19 @@ export function createHandler(deps: PipelineDeps): (req: Request) => Promise<Res
     };
 
     const m = /^\/api2\/([^/]+)(\/.*)?$/.exec(url.pathname);
-    if (!m) return finish(textResponse(501, "no such uri"));
+    if (!m) return finish(text(501, "no such uri"));
     const rawPath = m[2] ?? "/";
     rec.path = decodePath(rawPath);
-    if (m[1] !== "json") return finish(textResponse(501, `the simulator only speaks /api2/json, not '${m[1]}'`));
+    if (m[1] !== "json") return finish(text(501, `the simulator only speaks /api2/json, not '${m[1]}'`));
     if (!["GET", "POST", "PUT", "DELETE"].includes(method)) {
-      return finish(textResponse(501, `method '${method}' not available`));
+      return finish(text(501, `method '${method}' not available`));
     }
 
-    const body = await readBody(req, method);
-    if (body instanceof Response) return finish(body);
-    const params: Record<string, unknown> = { ...body };
-    collect(params, url.searchParams); // query wins over body
+    const body = parseBody(req, method);
+    if (!body.ok) return finish(body.res);
+    const query: Record<string, unknown> = {};
+    collect(query, url.searchParams);
+    const params: Record<string, unknown> = { ...body.params, ...query }; // query wins over body
     delete params._dc;
     for (const [k, v] of Object.entries(params)) rec.params[k] = SECRET_PARAM.test(k) ? "[redacted]" : v;
 
@@ -200,11 +254,11 @@ export function createHandler(deps: PipelineDeps): (req: Request) => Promise<Res
     if (fault?.status !== undefined) {
       const s = fault.status;
       if (s === 500) return finish(errorJson(500, fault.message ?? "simulated internal error"), "status");
-      if (s === 595 || s === 596) return finish(emptyResponse(s), "status");
-      return finish(textResponse(s, fault.message ?? REASONS[s] ?? "error"), "status");
+      if (s === 595 || s === 596) return finish(bare(s, fault.message), "status");
+      return finish(text(s, fault.message ?? REASONS[s] ?? "error"), "status");
     }
 
-    // Authentication (401 with an empty body; PVE delays it by ~3 s, here only when asked to).
+    // Authentication: 401 without a body (PVE also waits ~3 s; here only when asked to).
     const key = `${method} ${match?.template ?? rec.path}`;
     let principal: SimPrincipal = { id: "", userid: "", acl: [] };
     let kind: "token" | "ticket" | undefined;
@@ -213,7 +267,7 @@ export function createHandler(deps: PipelineDeps): (req: Request) => Promise<Res
       const auth = principals.authenticate(req.headers, nowS, fault?.expiredTicket === true);
       if (!auth.ok) {
         if (deps.authFailureDelayMs > 0) await sleep(deps.authFailureDelayMs, deps.closed);
-        return finish(emptyResponse(401), fault?.expiredTicket ? "expiredTicket" : undefined);
+        return finish(bare(401, auth.reason), fault?.expiredTicket ? "expiredTicket" : undefined);
       }
       principal = auth.principal;
       kind = auth.kind;
@@ -221,7 +275,7 @@ export function createHandler(deps: PipelineDeps): (req: Request) => Promise<Res
       rec.authKind = auth.kind;
       if (auth.kind === "ticket" && method !== "GET") {
         if (auth.csrf === undefined || !principals.tickets.verifyCsrf(auth.csrf, principal.userid, nowS)) {
-          return finish(emptyResponse(401)); // "Permission denied - invalid csrf token"
+          return finish(bare(401, "Permission denied - invalid csrf token"));
         }
       }
     }
@@ -236,13 +290,11 @@ export function createHandler(deps: PipelineDeps): (req: Request) => Promise<Res
 
     const check = checkRequest(method, rawPath, params);
     const all = { ...params, ...match.pathParams };
-    const denied = checkPermission(endpoint.permission, principal, all, (p) => poolOf(core, p));
-    if (denied !== undefined && !UNAUTHENTICATED.has(key)) {
-      return finish(errorJson(403, `Permission check failed (${denied})`));
+    if (!UNAUTHENTICATED.has(key)) {
+      const denied = checkPermission(endpoint.permission, principal, all, (p) => poolOf(core, p));
+      if (denied !== undefined) return finish(errorJson(403, `Permission check failed (${denied})`));
     }
-    if (Object.keys(check.errors).length) {
-      return finish(errorJson(400, "Parameter verification failed.", check.errors));
-    }
+    if (Object.keys(check.errors).length) return finish(errorJson(400, "Parameter verification failed.", check.errors));
 
     if (endpoint.proxyTo !== undefined) {
       const target = String(all[endpoint.proxyTo] ?? "");
@@ -253,7 +305,7 @@ export function createHandler(deps: PipelineDeps): (req: Request) => Promise<Res
           `hostname lookup '${target}' failed - failed to get address info for: ${target}: Name or service not known`,
         ));
       }
-      if (!node.online) return finish(emptyResponse(595)); // forwarding to an unreachable node: "No route to host"
+      if (!node.online) return finish(bare(595, "No route to host")); // forwarding to an unreachable node
     }
 
     const handler = routes.get(method, endpoint.path);
@@ -272,31 +324,19 @@ export function createHandler(deps: PipelineDeps): (req: Request) => Promise<Res
       principal,
       sim: core,
     };
-    let text: string;
+    let out: string;
     try {
       const data = await handler(ctx);
       const dataJson = data instanceof RawJson ? data.json : JSON.stringify(data ?? null);
-      text = ctx.total === undefined ? `{"data":${dataJson}}` : `{"data":${dataJson},"total":${ctx.total}}`;
+      out = ctx.total === undefined ? `{"data":${dataJson}}` : `{"data":${dataJson},"total":${ctx.total}}`;
     } catch (e) {
       if (e instanceof SimError) return finish(errorJson(e.status, e.message, e.errors));
       return finish(errorJson(500, e instanceof Error ? e.message : String(e)));
     }
 
-    if (fault?.reset) return finish(new Response(brokenBody(new Uint8Array(), "connection reset")), "reset");
-    if (fault?.truncated) {
-      const bytes = encoder.encode(text);
-      const half = bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2)));
-      return finish(new Response(brokenBody(half, "truncated body"), { headers: baseHeaders(true) }), "truncated");
-    }
-    if (fault?.malformed) {
-      return finish(jsonResponse(200, text.slice(0, Math.max(1, text.length - 2)) + ",]"), "malformed");
-    }
-    return finish(jsonResponse(200, text), fault?.latencyMs ? "latency" : undefined);
+    if (fault?.reset) return finish({ ...json(200, out), abort: "reset" }, "reset");
+    if (fault?.truncated) return finish({ ...json(200, out), abort: "truncated" }, "truncated");
+    if (fault?.malformed) return finish(json(200, out.slice(0, Math.max(1, out.length - 2)) + ",]"), "malformed");
+    return finish(json(200, out), fault?.latencyMs ? "latency" : undefined);
   };
-}
-
-/** The pool an ACL path's object belongs to (`/vms/<vmid>` → its guest's pool). */
-function poolOf(core: SimCore, aclPath: string): string | undefined {
-  const m = /^\/vms\/(\d+)$/.exec(aclPath);
-  return m ? core.state.guests.get(Number(m[1]))?.pool : undefined;
 }

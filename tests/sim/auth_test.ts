@@ -1,6 +1,11 @@
 import { deepStrictEqual as assertEquals, match, ok as assert, strictEqual } from "node:assert/strict";
 import { Api, ManualClock } from "./helpers.ts";
 
+const rawGet = (path: string, auth?: string) =>
+  `GET /api2/json${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${
+    auth ? `Authorization: ${auth}\r\n` : ""
+  }Connection: close\r\n\r\n`;
+
 Deno.test("sim auth: API token accepted; bad or missing credentials give 401 with an empty body", async () => {
   await using api = await Api.start();
   const ok = await api.call("GET", "/version", { auth: api.sim.tokens.auditor?.header });
@@ -21,6 +26,9 @@ Deno.test("sim auth: API token accepted; bad or missing credentials give 401 wit
     strictEqual(r.status, 401, String(auth));
     strictEqual(r.text, "");
   }
+  // the reason phrase carries PVE's text on the wire (Deno's fetch shows only the canonical phrase, so read it raw)
+  strictEqual(await api.raw(rawGet("/nodes")), "HTTP/1.1 401 No ticket");
+  strictEqual(await api.raw(rawGet("/nodes", "PVEAPIToken=a@pve!b=c")), "HTTP/1.1 401 Authentication failed!");
   // space instead of '=' and URL-escaped value are accepted like PVE does
   const spaced = await api.call("GET", "/version", {
     auth: `PVEAPIToken ${encodeURIComponent(`${t.tokenId}=${t.secret}`)}`,

@@ -72,6 +72,19 @@ export class Api {
     return r.body.data;
   }
 
+  /** Sends raw HTTP/1.1 bytes over TLS (for requests fetch refuses to make) and returns the status line. */
+  async raw(request: string): Promise<string> {
+    const conn = await Deno.connectTls({ hostname: this.sim.host, port: this.sim.port, caCerts: [this.sim.caCertPem] });
+    try {
+      await conn.write(new TextEncoder().encode(request));
+      const buf = new Uint8Array(4096);
+      const n = await conn.read(buf);
+      return new TextDecoder().decode(buf.subarray(0, n ?? 0)).split("\r\n")[0] ?? "";
+    } finally {
+      conn.close();
+    }
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     this.client.close();
     await this.sim.close();
