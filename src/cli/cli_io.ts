@@ -63,37 +63,43 @@ export class PromptCancelled extends Error {
   override readonly name = "PromptCancelled";
 }
 
+/** Keystrokes read past the end of one prompt's line, kept for the next prompt on the same input. */
+const pending = new WeakMap<ReadableStream<Uint8Array>, string[]>();
+
 /**
  * Asks for a secret on the terminal without echo (raw mode), one line. Ctrl-C cancels, backspace edits.
  * The value is never written anywhere.
  */
 export async function promptHidden(io: CliIo, question: string): Promise<string> {
-  if (!io.stdin) throw new PromptCancelled("no terminal to ask on");
+  const stdin = io.stdin;
+  if (!stdin) throw new PromptCancelled("no terminal to ask on");
   io.stderr(question);
   io.setRaw?.(true);
-  const reader = io.stdin.getReader();
+  const queue = pending.get(stdin) ?? [];
+  pending.set(stdin, queue);
   const chars: string[] = [];
   const decoder = new TextDecoder();
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   try {
     for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      let finished = false;
-      for (const ch of decoder.decode(value, { stream: true })) {
+      while (queue.length > 0) {
+        const ch = queue.shift()!;
         if (ch === "\r" || ch === "\n") {
-          finished = true;
-          break;
+          if (ch === "\r" && queue[0] === "\n") queue.shift();
+          return chars.join("");
         }
         if (ch === "\x03" || ch === "\x04") throw new PromptCancelled("cancelled");
         if (ch === "\x7f" || ch === "\b") chars.pop();
         else if (ch >= " ") chars.push(ch);
       }
-      if (finished) break;
+      reader ??= stdin.getReader();
+      const { value, done } = await reader.read();
+      if (done) return chars.join("");
+      queue.push(...decoder.decode(value, { stream: true }));
     }
   } finally {
-    reader.releaseLock();
+    reader?.releaseLock();
     io.setRaw?.(false);
     io.stderr("\n");
   }
-  return chars.join("");
 }

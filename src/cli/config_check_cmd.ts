@@ -33,6 +33,8 @@ export interface CheckStep {
   cluster?: string;
   status: "ok" | "warn" | "fail";
   message: string;
+  /** The server certificate's SHA-256 fingerprint (tls step). */
+  fingerprint?: string;
 }
 
 /** Privileges that only administrators need; holding them on `/` is over-broad for this server. */
@@ -100,7 +102,7 @@ export async function runCheck(args: string[], io: CliIo, deps: CheckDeps = {}):
       add({ step: "cluster", cluster: name, status: "fail", message: `no cluster "${name}" is configured` });
       continue;
     }
-    await checkCluster(name, cluster, config, loaded, tools, !!p.values.pin, deps, io, add);
+    await checkCluster(name, cluster, config, loaded, tools, !!p.values.pin, out.format === "json", deps, io, add);
   }
   const failed = steps.filter((s) => s.status === "fail").length;
   const warned = steps.filter((s) => s.status === "warn").length;
@@ -116,13 +118,21 @@ async function checkCluster(
   loaded: LoadedConfig,
   tools: readonly ToolDef[],
   pin: boolean,
+  json: boolean,
   deps: CheckDeps,
   io: CliIo,
   add: (s: CheckStep) => void,
 ): Promise<void> {
   const where = `${cluster.host}:${cluster.port}`;
+  let certFingerprint: string | undefined;
   const step = (s: string, status: CheckStep["status"], message: string) =>
-    add({ step: s, cluster: name, status, message });
+    add({
+      step: s,
+      cluster: name,
+      status,
+      message,
+      ...(s === "tls" && certFingerprint ? { fingerprint: certFingerprint } : {}),
+    });
   // TLS: the certificate and its fingerprint.
   let caCertPem: string | undefined;
   if (cluster.caFile) {
@@ -139,9 +149,16 @@ async function checkCluster(
       timeoutMs: cluster.timeoutMs,
       ...(caCertPem ? { caCertPem } : {}),
     });
-    io.stdout(`${name}\t${where}\tsha256\t${cert.fingerprint}\n`);
+    certFingerprint = cert.fingerprint;
+    if (!json) io.stdout(`${name}\t${where}\tsha256\t${cert.fingerprint}\n`);
     const pinned = cluster.fingerprint?.split(",") ?? [];
-    if (pinned.length > 0) {
+    if (pin && !pinned.includes(cert.fingerprint)) {
+      const result = await pinFingerprint(name, cert.fingerprint, loaded, io.now ?? Date.now);
+      step("pin", result.ok ? "ok" : "fail", result.message);
+      if (!result.ok) return;
+      fingerprint = cert.fingerprint;
+      step("tls", "ok", "certificate pinned by its SHA-256 fingerprint");
+    } else if (pinned.length > 0) {
       if (pinned.includes(cert.fingerprint)) step("tls", "ok", `certificate matches the pinned fingerprint`);
       else step("tls", "fail", `certificate fingerprint ${cert.fingerprint} does not match the pinned one(s)`);
     } else if (cert.trusted) step("tls", "ok", "certificate trusted (system store or CA file)");
@@ -152,11 +169,6 @@ async function checkCluster(
         "fail",
         `certificate not trusted (${cert.trustError ?? "unknown issuer"}); pin it with --pin or set PROXMOX_CA_FILE`,
       );
-    }
-    if (pin && !pinned.includes(cert.fingerprint)) {
-      const result = await pinFingerprint(name, cert.fingerprint, loaded, io.now ?? Date.now);
-      step("pin", result.ok ? "ok" : "fail", result.message);
-      if (result.ok) fingerprint = cert.fingerprint;
     }
   } catch (error) {
     step("tls", "fail", error instanceof Error ? error.message : `cannot reach ${where}`);

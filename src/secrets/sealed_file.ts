@@ -89,16 +89,14 @@ function jsonSlots(path: string, json: Tree): SecretFile {
     slots.push({ field, label: field, value, ...c, loc: { kind: "json", parts } });
   };
   const clusters = isPlainObject(json.clusters) ? Object.keys(json.clusters) : [];
+  const clusterSpecs = SECRET_SPECS.filter((s) => s.path.startsWith("clusters."));
+  for (const name of clusters) {
+    for (const spec of clusterSpecs) add(["clusters", name, ...spec.path.split(".").slice(2)], false);
+  }
+  const legacy = isPlainObject(json.proxmox) || isPlainObject(json.auth);
   for (const spec of SECRET_SPECS) {
-    const parts = spec.path.split(".");
-    if (parts[0] === "clusters") {
-      for (const name of clusters) add(["clusters", name, ...parts.slice(2)], false);
-    } else {
-      add(parts, KEY_FIELDS.has(spec.path));
-    }
-    if (isPlainObject(json.proxmox) || isPlainObject(json.auth)) {
-      for (const legacy of spec.legacy ?? []) add(legacy.split("."), false);
-    }
+    if (!spec.path.startsWith("clusters.")) add(spec.path.split("."), KEY_FIELDS.has(spec.path));
+    if (legacy) { for (const path of spec.legacy ?? []) add(path.split("."), false); }
   }
   return { path, format: "json", slots, json };
 }

@@ -23,3 +23,47 @@ export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<v
 export async function modeOf(path: string): Promise<number> {
   return (await Deno.stat(path)).mode! & 0o777;
 }
+
+/** An in-memory CLI io: what a command wrote, and optional stdin text. */
+export function captureIo(opts: {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  stdin?: string | Uint8Array[];
+  terminal?: boolean;
+  stdinTerminal?: boolean;
+  now?: () => number;
+} = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const chunks = typeof opts.stdin === "string" ? [new TextEncoder().encode(opts.stdin)] : opts.stdin ?? [];
+  const rawCalls: boolean[] = [];
+  const io = {
+    stdout: (t: string) => void out.push(t),
+    stderr: (t: string) => void err.push(t),
+    stdin: new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const chunk of chunks) c.enqueue(chunk);
+        c.close();
+      },
+    }),
+    isTerminal: opts.terminal ?? false,
+    stdinIsTerminal: opts.stdinTerminal ?? opts.terminal ?? false,
+    setRaw: (raw: boolean) => void rawCalls.push(raw),
+    env: opts.env ?? {},
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  };
+  return {
+    io,
+    rawCalls,
+    get stdout() {
+      return out.join("");
+    },
+    get stderr() {
+      return err.join("");
+    },
+    get all() {
+      return out.join("") + err.join("");
+    },
+  };
+}
