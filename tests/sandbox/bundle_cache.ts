@@ -36,6 +36,20 @@ export async function sourceHash(): Promise<string> {
   return hash.digest("hex").slice(0, 24);
 }
 
+/** Removes bundles of older source states that nobody has built for an hour (parallel runs may still use newer ones). */
+async function prune(dir: string, keep: string): Promise<void> {
+  const cutoff = Date.now() - 3_600_000;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (path === keep || !/^pve-mcp-[0-9a-f]+\.js$/.test(entry.name)) continue;
+    try {
+      if ((await Deno.stat(path)).mtime!.getTime() < cutoff) await Deno.remove(path);
+    } catch {
+      // removed by a parallel run
+    }
+  }
+}
+
 let pending: Promise<string> | undefined;
 
 /** Path of a bundle of the current sources, built if needed. */
@@ -49,6 +63,7 @@ export function sandboxBundle(): Promise<string> {
       return path;
     } catch {
       await buildBundle({ out: path });
+      await prune(dir, path);
       return path;
     }
   })();
