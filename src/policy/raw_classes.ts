@@ -22,8 +22,8 @@ export interface RawClass {
 type Params = Readonly<Record<string, unknown>>;
 
 interface Rule {
-  /** Methods the rule applies to; GET is never matched (reads are reads). */
-  methods: readonly Exclude<PveMethod, "GET">[] | "writes";
+  /** Methods the rule applies to; only refusals name GET (a GET is otherwise always a read). */
+  methods: readonly PveMethod[] | "writes";
   /** Anchored pattern over the path template. */
   path: RegExp;
   /** Extra condition on the parameters (e.g. `delete=1`). */
@@ -44,6 +44,12 @@ const CONSOLE = "interactive consoles and login tickets are not available throug
  */
 export const RAW_RULES: readonly Rule[] = [
   // Never through the raw tool.
+  {
+    methods: ["GET"],
+    path: /^\/nodes\/\{node\}\/qemu\/\{vmid\}\/agent\/(?:file-read|exec-status)$/,
+    why: "reads files or program output inside a guest",
+    refuse: AGENT_TOOLS,
+  },
   {
     methods: "writes",
     path: /^\/nodes\/\{node\}\/qemu\/\{vmid\}\/agent(?:\/(?:exec|file-write|set-user-password))?$/,
@@ -180,11 +186,19 @@ function applies(rule: Rule, method: PveMethod): boolean {
 }
 
 /**
- * Classifies a raw call by method, path template and parameters. GET is always a read; a non-GET call no rule names
- * is a write. Unknown templates of a write are destructive (the raw tool refuses them anyway).
+ * Classifies a raw call by method, path template and parameters. GET is always a read (a few GETs are refused: they
+ * read inside guests, which only the agent tools may do under the operator's agent policy); a non-GET call no rule
+ * names is a write. Unknown templates of a write are destructive (the raw tool refuses them anyway).
  */
 export function classifyRaw(method: PveMethod, template: string | undefined, params: Params = {}): RawClass {
-  if (method === "GET") return { cls: "read", why: "GET only reads" };
+  if (method === "GET") {
+    const refused = template === undefined
+      ? undefined
+      : RAW_RULES.find((r) => r.refuse && applies(r, method) && r.path.test(template));
+    return refused
+      ? { cls: "read", why: refused.why, refuse: refused.refuse! }
+      : { cls: "read", why: "GET only reads" };
+  }
   if (template === undefined) return { cls: "destructive", why: "unknown endpoint" };
   for (const rule of RAW_RULES) {
     if (!applies(rule, method) || !rule.path.test(template) || (rule.when && !rule.when(params))) continue;

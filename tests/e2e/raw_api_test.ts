@@ -68,6 +68,12 @@ Deno.test("e2e pve_api: checked, classified, confirmed, capped", async (t) => {
         params: { command: ["id"] },
       });
       assert(res.isError && res.content[0]!.text.includes("agent toolset"), res.content[0]?.text ?? "");
+      res = await call(s.client, "pve_api", {
+        method: "GET",
+        path: `${nodePath}/qemu/${target.vmid}/agent/file-read`,
+        params: { file: "/etc/shadow" },
+      });
+      assert(res.isError && res.content[0]!.text.includes("agent toolset"), res.content[0]?.text ?? "");
       res = await call(s.client, "pve_api", { method: "POST", path: `${nodePath}/termproxy` });
       assert(res.isError && res.content[0]!.text.includes("consoles"), res.content[0]?.text ?? "");
       res = await call(s.client, "pve_api", {
@@ -77,7 +83,8 @@ Deno.test("e2e pve_api: checked, classified, confirmed, capped", async (t) => {
       });
       assert(res.isError && res.content[0]!.text.includes("refuses API tokens"), res.content[0]?.text ?? "");
       assertEquals(asked.length, 0, "a refused call asked the human");
-      assertEquals(sim.requests.filter((r) => r.method !== "GET").length, 0, "a refused call was sent");
+      const leaked = sim.requests.filter((r) => r.path !== "/cluster/resources");
+      assertEquals(leaked.map((r) => `${r.method} ${r.path}`), [], "a refused call was sent");
     });
 
     await t.step("destructive raw calls: dry run shows the plan, confirmation acts, protection holds", async () => {

@@ -13,7 +13,7 @@ Deno.test("raw classes: every rule matches at least one endpoint of the contract
   const endpoints = listEndpoints();
   for (const rule of RAW_RULES) {
     const hit = endpoints.some((e) =>
-      e.method !== "GET" &&
+      (rule.methods === "writes" ? e.method !== "GET" : true) &&
       (rule.methods === "writes" || (rule.methods as readonly string[]).includes(e.method)) &&
       rule.path.test(e.path)
     );
@@ -75,6 +75,11 @@ Deno.test("raw classes: the dangerous endpoints are destructive or refused, harm
     ["POST", "/access/ticket"],
   ];
   for (const [m, p] of refused) assert(classifyRaw(m as "POST", p).refuse, `${m} ${p} is not refused`);
+  for (const p of ["/nodes/{node}/qemu/{vmid}/agent/file-read", "/nodes/{node}/qemu/{vmid}/agent/exec-status"]) {
+    const c = classifyRaw("GET", p);
+    assert(c.cls === "read" && c.refuse?.includes("agent"), `GET ${p}: ${JSON.stringify(c)}`);
+  }
+  assertEquals(classifyRaw("GET", "/nodes/{node}/qemu/{vmid}/agent/get-osinfo").refuse, undefined);
   const writes: [string, string, Record<string, unknown>?][] = [
     ["POST", "/nodes/{node}/qemu/{vmid}/status/start"],
     ["POST", "/nodes/{node}/qemu/{vmid}/status/shutdown"],
