@@ -41,7 +41,8 @@ export function classifySnapshot(args: Pick<SnapArgs, "action">): CallClass {
   return args.action === "create" ? "write" : "destructive";
 }
 
-const Row = z.object({
+/** One snapshot as the tool returns it. */
+export const SnapshotOut = z.object({
   name: z.string(),
   parent: z.string().optional(),
   time: z.number().optional(),
@@ -69,6 +70,31 @@ export function orderSnapshots(rows: readonly SnapshotRow[]): SnapshotRow[] {
   return rows.slice().sort((a, b) =>
     depth(a) - depth(b) || (a.snaptime ?? Infinity) - (b.snaptime ?? Infinity) || a.name.localeCompare(b.name)
   );
+}
+
+/**
+ * A guest's snapshots, oldest first along the parent chain, and the one the current state descends from.
+ * Descriptions (untrusted text) only when asked for, cleaned and labelled. Read-only; reusable by read tools.
+ */
+export async function snapshotList(
+  ctx: ToolContext,
+  ref: GuestRef,
+  includeNotes: boolean,
+): Promise<{ snapshots: z.infer<typeof SnapshotOut>[]; current_parent?: string }> {
+  const rows = orderSnapshots(await listSnapshots(ctx, ref));
+  const current = rows.find((r) => r.name === "current");
+  return {
+    snapshots: rows.filter((r) => r.name !== "current").map((r) => ({
+      name: r.name,
+      ...(r.parent !== undefined ? { parent: r.parent } : {}),
+      ...(r.snaptime !== undefined ? { time: r.snaptime } : {}),
+      ...(r.vmstate ? { ram: true } : {}),
+      ...(includeNotes && r.description
+        ? { description: { untrusted: true as const, text: cleanText(r.description, 500) } }
+        : {}),
+    })),
+    ...(current?.parent !== undefined ? { current_parent: current.parent } : {}),
+  };
 }
 
 function needName(args: SnapArgs): string {
@@ -122,7 +148,7 @@ export const snapshot = defineTool({
   input: Input,
   output: TaskResult.partial().extend({
     vmid: z.number(),
-    snapshots: z.array(Row).optional(),
+    snapshots: z.array(SnapshotOut).optional(),
     current_parent: z.string().optional(),
   }),
   classify: classifySnapshot,
@@ -130,23 +156,7 @@ export const snapshot = defineTool({
   plan: snapshotPlan,
   async handler(args, ctx) {
     const ref = await ctx.resolveGuest(args.vmid);
-    if (args.action === "list") {
-      const rows = orderSnapshots(await listSnapshots(ctx, ref));
-      const current = rows.find((r) => r.name === "current");
-      return {
-        vmid: ref.vmid,
-        snapshots: rows.filter((r) => r.name !== "current").map((r) => ({
-          name: r.name,
-          ...(r.parent !== undefined ? { parent: r.parent } : {}),
-          ...(r.snaptime !== undefined ? { time: r.snaptime } : {}),
-          ...(r.vmstate ? { ram: true } : {}),
-          ...(args.include_notes && r.description
-            ? { description: { untrusted: true as const, text: cleanText(r.description, 500) } }
-            : {}),
-        })),
-        ...(current?.parent !== undefined ? { current_parent: current.parent } : {}),
-      };
-    }
+    if (args.action === "list") return { vmid: ref.vmid, ...await snapshotList(ctx, ref, args.include_notes) };
     const name = needName(args);
     if (args.action === "create") {
       if (args.vmstate && ref.type === "lxc") throw new TypeError("vmstate (RAM) applies to VMs only");
