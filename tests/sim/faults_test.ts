@@ -80,3 +80,28 @@ Deno.test("sim faults: expired ticket applies to ticket requests only", async ()
   strictEqual(api.sim.requests.at(-1)?.fault, "expiredTicket");
   strictEqual((await api.call("GET", "/nodes", { headers: cookie })).status, 200);
 });
+
+Deno.test("sim faults: latency past the client's timeout — the client gives up, the simulator carries on", async () => {
+  await using api = await Api.start();
+  const auth = api.sim.tokens.admin.header;
+  api.sim.faults.set("/nodes", { latencyMs: 300 }, { times: 1 });
+  await rejects(() =>
+    fetch(`${api.sim.url}/api2/json/nodes`, {
+      client: api.client,
+      headers: { authorization: auth },
+      signal: AbortSignal.timeout(50),
+    })
+  );
+  await new Promise((r) => setTimeout(r, 350)); // the delayed answer goes to a closed connection
+  strictEqual((await api.call("GET", "/nodes", { auth })).status, 200);
+});
+
+Deno.test("sim: optional gzip like PVE for bodies over 1 KiB", async () => {
+  await using api = await Api.start({ gzip: true });
+  const auth = api.sim.tokens.admin.header;
+  const big = await api.call("GET", "/cluster/resources", { auth, headers: { "accept-encoding": "gzip" } });
+  strictEqual(big.headers.get("content-encoding"), "gzip");
+  assert(Array.isArray(big.body.data)); // fetch inflates it
+  const small = await api.call("GET", "/version", { auth, headers: { "accept-encoding": "gzip" } });
+  strictEqual(small.headers.get("content-encoding"), null);
+});
