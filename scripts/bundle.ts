@@ -108,7 +108,12 @@ async function cli(args: string[]): Promise<number> {
   else if (values.profile === "locked") profile = { profile: "locked", ...parseLockedArgs(values) };
   else return console.error(`Unknown --profile "${values.profile}": use release or locked`), 2;
   try {
-    permissionFlags(profile);
+    permissionFlags(profile); // every problem with the options before the build
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  try {
     const { VERSION } = await import("../src/version.ts");
     const { path, bytes } = await buildBundle({ ...(values.out ? { out: values.out } : {}), minify: values.minify });
     const printed = await bundleVersion(path, profile);

@@ -320,7 +320,12 @@ deno task compile --sync-version`);
   else if (values.profile === "locked") profile = { profile: "locked", ...parseLockedArgs(values) };
   else return console.error(`Unknown --profile "${values.profile}": use release or locked`), 2;
   try {
-    if (profile.profile === "locked") permissionFlags(profile); // every problem before any build
+    permissionFlags(profile); // every problem with the options before any build
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  try {
     const result = await compileAll({
       profile,
       targets: targets as Target[],
