@@ -139,3 +139,17 @@ Deno.test("store: concurrent changes within one process are all kept", async () 
     assert.deepEqual((await store.list()).map((e) => e.name), ["n1", "n2", "n3", "n4", "n5", "n6", "n7", "n9"]);
   });
 });
+
+Deno.test("openSecretStore: from the configuration's secrets settings", async () => {
+  const { openSecretStore } = await import("../../src/secrets/open.ts");
+  const { formatKeyFile, generateKeyBytes } = await import("../../src/crypto/keys.ts");
+  await withTempDir(async (dir) => {
+    const keyFile = join(dir, "k");
+    await Deno.writeTextFile(keyFile, await formatKeyFile(generateKeyBytes(), new Date()));
+    assert.equal(await openSecretStore({ maxKeyAgeDays: 365 }), undefined);
+    const store = await openSecretStore({ maxKeyAgeDays: 365, storeFile: join(dir, "s.json"), masterKeyFile: keyFile });
+    await store!.set("a", "b");
+    const again = await openSecretStore({ maxKeyAgeDays: 365, storeFile: join(dir, "s.json"), masterKeyFile: keyFile });
+    assert.equal(await again!.get("a"), "b");
+  });
+});
