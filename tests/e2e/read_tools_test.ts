@@ -78,34 +78,39 @@ Deno.test("e2e: read-only tools through a real MCP client against the simulator"
       assertEquals(sim.requests.length, before, "no upstream request for invalid input");
     });
 
+    // node_info, storage_info and task_info answer compact tables ({columns, rows}), info objects or log lines.
+    const column = (out: unknown, name: string): unknown[] => {
+      const t = out as { columns: string[]; rows: unknown[][] };
+      return t.rows.map((r) => r[t.columns.indexOf(name)]);
+    };
+
     await t.step("node_info lists nodes and shows one node", async () => {
       const list = await call(client, "node_info");
-      const nodes = (list.structuredContent as { nodes: { node: string }[] }).nodes;
+      const nodes = column(list.structuredContent, "node") as string[];
       assertEquals(nodes.length, 3, "nodes");
-      const one = await call(client, "node_info", { node: nodes[0]!.node });
-      assert(!one.isError && (one.structuredContent as { status: unknown }).status, one.content[0]?.text ?? "");
+      const one = await call(client, "node_info", { node: nodes[0]! });
+      assert(!one.isError && (one.structuredContent as { info: unknown }).info, one.content[0]?.text ?? "");
     });
 
     await t.step("storage_info lists storages and content", async () => {
-      const nodes = (await call(client, "node_info")).structuredContent as { nodes: { node: string }[] };
-      const node = nodes.nodes[0]!.node;
-      const list = await call(client, "storage_info", { node });
-      const storages = (list.structuredContent as { storages: { storage: string; content: string }[] }).storages;
-      assert(storages.length > 0, "storages");
-      const iso = storages.find((s) => s.content.includes("iso"))!;
-      const content = await call(client, "storage_info", { node, storage: iso.storage, content: "iso" });
+      const node = (column((await call(client, "node_info")).structuredContent, "node") as string[])[0]!;
+      const list = (await call(client, "storage_info", { node })).structuredContent;
+      const ids = column(list, "storage") as string[];
+      assert(ids.length > 0, "storages");
+      const iso = ids[(column(list, "content") as string[]).findIndex((c) => c.includes("iso"))]!;
+      const content = await call(client, "storage_info", { node, storage: iso, content: "iso" });
       assert(!content.isError, content.content[0]?.text ?? "");
-      assert((content.structuredContent as { volumes: unknown[] }).volumes.length > 0, "iso volumes");
+      assert(column(content.structuredContent, "volid").length > 0, "iso volumes");
     });
 
     await t.step("task_info lists tasks and reads status and log of one", async () => {
-      const nodes = (await call(client, "node_info")).structuredContent as { nodes: { node: string }[] };
-      const list = await call(client, "task_info", { action: "list", node: nodes.nodes[0]!.node });
-      const tasks = (list.structuredContent as { tasks: { upid: string }[] }).tasks;
-      assert(tasks.length > 0, "seeded tasks");
-      const status = await call(client, "task_info", { action: "status", upid: tasks[0]!.upid });
+      const node = (column((await call(client, "node_info")).structuredContent, "node") as string[])[0]!;
+      const list = await call(client, "task_info", { action: "list", node });
+      const upids = column(list.structuredContent, "upid") as string[];
+      assert(upids.length > 0, "seeded tasks");
+      const status = await call(client, "task_info", { action: "status", upid: upids[0]! });
       assert(!status.isError, status.content[0]?.text ?? "");
-      const log = await call(client, "task_info", { action: "log", upid: tasks[0]!.upid });
+      const log = await call(client, "task_info", { action: "log", upid: upids[0]! });
       const l = (log.structuredContent as { log: { untrusted: boolean; lines: string[] } }).log;
       assert(l.untrusted === true && l.lines.length > 0, "log lines labelled untrusted");
     });
