@@ -21,13 +21,11 @@ import type { ChangePlan } from "../tools/registry.ts";
 /** What the operator chose for clients that cannot ask a human (config `policy.confirmWithoutElicitation`). */
 export type ConfirmWithoutElicitation = "refuse" | "allow";
 
-/** The plan as it appears in a dry-run result. */
-export const PlanSchema = z.object({
-  action: z.string(),
-  target: z.string(),
-  current: z.string(),
-  effect: z.string(),
-});
+/**
+ * The plan as a dry-run result lists it: `{action, target, current, effect}` (see ChangePlan). Declared as a string
+ * map to keep tools/list small; the keys are self-describing in the data.
+ */
+export const PlanSchema = z.record(z.string(), z.string());
 
 /** The form the human fills in: one checkbox. */
 export const ConfirmAnswer = z.object({ confirm: z.boolean() });

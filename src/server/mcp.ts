@@ -51,7 +51,7 @@ function listedInput(app: App, def: ToolDef, clusterNames: string[]): z.ZodObjec
   let input: z.ZodObject = def.input;
   if (canBeDestructive(def)) {
     input = input.extend({
-      dry_run: z.boolean().optional().describe("Only return the plan (target, state, effect); change nothing"),
+      dry_run: z.boolean().optional().describe("Return the plan only; change nothing"),
     });
   }
   if (clusterNames.length > 1) {
