@@ -179,6 +179,11 @@ export class DeviceTokenStore {
     });
   }
 
+  /** Waits for background writes (last-use updates) to finish; call before removing the file's directory. */
+  flush(): Promise<void> {
+    return this.file.idle();
+  }
+
   #expired(t: DeviceToken, now: number): boolean {
     return t.expires !== undefined && Date.parse(t.expires) <= now;
   }

@@ -72,6 +72,11 @@ export class LockedJsonFile<T> {
     return run;
   }
 
+  /** Resolves once every update started so far has finished (successfully or not). */
+  idle(): Promise<void> {
+    return this.#queue.then(() => {}, () => {});
+  }
+
   async #locked<R>(change: (data: T) => R | Promise<R>, shouldWrite: (r: R) => boolean): Promise<R> {
     await Deno.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const lock = await Deno.open(`${this.path}.lock`, { read: true, write: true, create: true, mode: 0o600 });

@@ -6,8 +6,8 @@ import { PveError } from "../../src/pve/types.ts";
 
 Deno.test("authenticator: device tokens and PVE tokens side by side; reasons and challenges", async () => {
   const dir = await Deno.makeTempDir();
+  const devices = new DeviceTokenStore({ path: `${dir}/t.json` });
   try {
-    const devices = new DeviceTokenStore({ path: `${dir}/t.json` });
     const { token } = await devices.add({ name: "laptop", mode: "operator" });
     const pve = new PveTokenVerifier({
       connect: (cred) => ({
@@ -41,6 +41,7 @@ Deno.test("authenticator: device tokens and PVE tokens side by side; reasons and
     assertEquals(devOnly.challenge(), 'Bearer realm="pve-mcp"');
     assertThrows(() => createAuthenticator({}), /without client credentials/);
   } finally {
+    await devices.flush();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -9,7 +9,15 @@ import {
 async function tempStore(now: () => number = Date.now) {
   const dir = await Deno.makeTempDir({ prefix: "pve-mcp-tokens-" });
   const path = `${dir}/sub/tokens.json`;
-  return { store: new DeviceTokenStore({ path, now }), path, cleanup: () => Deno.remove(dir, { recursive: true }) };
+  const store = new DeviceTokenStore({ path, now });
+  return {
+    store,
+    path,
+    cleanup: async () => {
+      await store.flush();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }
 
 Deno.test("device tokens: 256-bit base64url tokens with the pvemcp_ prefix", () => {
@@ -83,15 +91,15 @@ Deno.test("device tokens: last use is recorded, at most once a minute", async ()
   try {
     const { token } = await t.store.add({ name: "d" });
     await t.store.verify(token);
-    await t.store.file.update(() => false, { write: () => false }); // wait for the queued write
+    await t.store.flush(); // wait for the queued write
     assertEquals((await t.store.list())[0]?.lastUsed, "2026-01-01T00:00:00.000Z");
     now += 30_000;
     await t.store.verify(token);
-    await t.store.file.update(() => false, { write: () => false });
+    await t.store.flush();
     assertEquals((await t.store.list())[0]?.lastUsed, "2026-01-01T00:00:00.000Z");
     now += 30_000;
     await t.store.verify(token);
-    await t.store.file.update(() => false, { write: () => false });
+    await t.store.flush();
     assertEquals((await t.store.list())[0]?.lastUsed, "2026-01-01T00:01:00.000Z");
   } finally {
     await t.cleanup();

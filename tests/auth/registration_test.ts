@@ -11,7 +11,10 @@ async function setup(opts: { ttlMs?: number; maxPending?: number } = {}) {
     reg: new Registrations(store, opts),
     path: `${dir}/tokens.json`,
     advance: (ms: number) => void (now += ms),
-    cleanup: () => Deno.remove(dir, { recursive: true }),
+    cleanup: async () => {
+      await store.flush();
+      await Deno.remove(dir, { recursive: true });
+    },
   };
 }
 

@@ -16,7 +16,9 @@ Deno.test("tokens CLI: add prints the token once; list shows it without the toke
     const token = add.out().trim();
     assert(/^pvemcp_[A-Za-z0-9_-]{43}$/.test(token), token);
     assert(add.err().includes("not shown again") && !add.err().includes(token));
-    assert((await new DeviceTokenStore({ path: file }).verify(token)).ok);
+    const store = new DeviceTokenStore({ path: file });
+    assert((await store.verify(token)).ok);
+    await store.flush();
 
     const list = captureIo();
     assertEquals(await runTokensCommand(["list", "--file", file], list.io), 0);

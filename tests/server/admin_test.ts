@@ -36,6 +36,7 @@ async function setup(opts: { adminToken?: string; ready?: () => Promise<string |
     call,
     close: async () => {
       await admin.close();
+      await devices.flush();
       await Deno.remove(dir, { recursive: true });
     },
   };

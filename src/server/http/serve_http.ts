@@ -146,6 +146,7 @@ export async function serveHttp(config: Config, opts: ServeHttpOptions = {}): Pr
     Deno.removeSignalListener("SIGTERM", onSignal);
     await admin?.close();
     await mcp?.close();
+    await devices.flush();
     pve?.clear();
     await closeApp();
     await audit?.close();

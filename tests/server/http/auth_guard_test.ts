@@ -8,8 +8,8 @@ import { ctx, req } from "./guards_test_helpers.ts";
 
 Deno.test("auth guard: 401 + WWW-Authenticate without or with a bad token; success sets the principal", async () => {
   const dir = await Deno.makeTempDir();
+  const devices = new DeviceTokenStore({ path: `${dir}/t.json` });
   try {
-    const devices = new DeviceTokenStore({ path: `${dir}/t.json` });
     const { token } = await devices.add({ name: "laptop", mode: "read-only" });
     const audit = new MemoryAuditSink();
     const failures: string[] = [];
@@ -45,6 +45,7 @@ Deno.test("auth guard: 401 + WWW-Authenticate without or with a bad token; succe
     ]);
     assert(!JSON.stringify(audit.entries).includes(token));
   } finally {
+    await devices.flush();
     await Deno.remove(dir, { recursive: true });
   }
 });

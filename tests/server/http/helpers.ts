@@ -60,6 +60,7 @@ export async function startTestServer(
     dir,
     close: async () => {
       await server.close();
+      await devices.flush();
       await Deno.remove(dir, { recursive: true });
     },
   };
