@@ -1,0 +1,88 @@
+/**
+ * An in-process stack for fuzzing, fault and load tests: the simulator over HTTPS, the real App (config → buildApp)
+ * and McpServer (buildMcpServer), and a real MCP client over the SDK's in-memory transport. Nothing of ours is
+ * mocked; only the stdio pipe is left out (tests/e2e covers it).
+ * @module
+ */
+import { Client } from "@modelcontextprotocol/client";
+import { InMemoryTransport } from "@modelcontextprotocol/server";
+import { loadConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/schema.ts";
+import { buildApp, type BuildOptions } from "../../src/server/build_app.ts";
+import type { App } from "../../src/server/app.ts";
+import { buildMcpServer } from "../../src/server/mcp.ts";
+import { type Simulator, type SimulatorOptions, startSimulator } from "../../src/sim/mod.ts";
+import type { Principal } from "../../src/tools/registry.ts";
+
+/** Options of {@linkcode startInProcessStack}. */
+export interface InProcessOptions {
+  /** Simulator to use (else one is started with `simOptions`). */
+  sim?: Simulator;
+  simOptions?: SimulatorOptions;
+  /** Extra environment settings (PROXMOX_MCP_*), e.g. mode and toolsets. */
+  env?: Record<string, string>;
+  /** Which simulator token the server uses (default admin). */
+  token?: "admin" | "operator" | "auditor";
+  /** Hooks for buildApp (audit sink, rate limiter). */
+  build?: BuildOptions | ((config: Config) => Promise<BuildOptions>);
+  /** Tweak the App after it is built (e.g. confirmWithoutElicitation). */
+  tweak?: (app: App) => void;
+  /** Client capabilities (e.g. elicitation) and an elicitation answer. */
+  clientCapabilities?: Record<string, unknown>;
+  principal?: Principal;
+}
+
+/** A running in-process stack. */
+export interface InProcessStack {
+  sim: Simulator;
+  app: App;
+  config: Config;
+  client: Client;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** Starts simulator (unless given), App, McpServer and a connected client. */
+export async function startInProcessStack(opts: InProcessOptions = {}): Promise<InProcessStack> {
+  const ownSim = opts.sim === undefined;
+  const sim = opts.sim ?? await startSimulator(opts.simOptions ?? {});
+  const dir = await Deno.makeTempDir({ prefix: "pve-mcp-inproc-" });
+  const caFile = `${dir}/ca.pem`;
+  await Deno.writeTextFile(caFile, sim.caCertPem);
+  const token = sim.tokens[opts.token ?? "admin"]!;
+  const config = await loadConfig({
+    env: {
+      PROXMOX_HOST: "127.0.0.1",
+      PROXMOX_PORT: String(sim.port),
+      PROXMOX_TOKEN_ID: token.tokenId,
+      PROXMOX_TOKEN_SECRET: token.secret,
+      PROXMOX_CA_FILE: caFile,
+      PROXMOX_MCP_MODE: "read-only",
+      ...opts.env,
+    },
+    cwd: dir,
+    scrubEnv: false,
+  });
+  const build = typeof opts.build === "function" ? await opts.build(config) : opts.build ?? {};
+  const { app, close: closeApp } = await buildApp(config, build);
+  opts.tweak?.(app);
+  const server = buildMcpServer(app, opts.principal ?? { id: "fuzz", transport: "stdio" });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: "inproc", version: "1.0.0" }, { capabilities: opts.clientCapabilities ?? {} });
+  await client.connect(clientSide);
+  return {
+    sim,
+    app,
+    config,
+    client,
+    dir,
+    close: async () => {
+      await client.close().catch(() => {});
+      await server.close().catch(() => {});
+      await closeApp();
+      if (ownSim) await sim.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
