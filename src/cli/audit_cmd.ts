@@ -38,7 +38,9 @@ function formatRecord(r: AuditRecord, verified: boolean | undefined): string {
     r.phase,
     r.principal,
     r.tool ?? "-",
-    r.decision === "allowed" ? (r.result ?? (r.phase === "intent" ? "intent" : "ok")) : r.decision,
+    r.decision !== "allowed" || r.phase === "auth" || r.phase === "recovered"
+      ? r.decision
+      : (r.result ?? (r.phase === "intent" ? "pending" : "ok")),
   ];
   if (r.errorKind !== undefined) parts.push(`(${r.errorKind})`);
   if (r.durationMs !== undefined) parts.push(`${r.durationMs}ms`);

@@ -28,9 +28,14 @@ export interface CliIo {
 /** The process's own standard streams. */
 export function processIo(): CliIo {
   const enc = new TextEncoder();
+  const write = (stream: typeof Deno.stdout | typeof Deno.stderr) => (text: string) => {
+    const bytes = enc.encode(text);
+    let written = 0;
+    while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+  };
   return {
-    stdout: (t) => void Deno.stdout.writeSync(enc.encode(t)),
-    stderr: (t) => void Deno.stderr.writeSync(enc.encode(t)),
+    stdout: write(Deno.stdout),
+    stderr: write(Deno.stderr),
     stdin: Deno.stdin.readable,
     isTerminal: Deno.stdout.isTerminal(),
   };
