@@ -214,7 +214,12 @@ export function changeRequest(args: ChangeArgs, scope: FirewallScope): Req {
   }
   switch (args.action) {
     case "rule_add":
-      return r("POST", "/rules", withComment({ ...fields, ...(args.pos !== undefined ? { pos: args.pos } : {}) }));
+      // PVE adds a rule disabled unless told otherwise; a rule the model adds is meant to work.
+      return r(
+        "POST",
+        "/rules",
+        withComment({ enable: 1, ...fields, ...(args.pos !== undefined ? { pos: args.pos } : {}) }),
+      );
     case "rule_update":
       return r("PUT", "/rules/{pos}", withComment(fields), { pos: pos() });
     case "rule_delete":
@@ -290,7 +295,7 @@ export const firewallChange = defineTool({
   name: "firewall_change",
   title: "Firewall change",
   description:
-    "Scope as firewall_info. rule_add needs fields type (in|out|group) and action (ACCEPT|DROP|REJECT|group). Deletes and options enable/policy_* are destructive.",
+    "Scope as firewall_info. rule_add needs fields type (in|out|group) and action (ACCEPT|DROP|REJECT|group); it is enabled unless enable=0. Deletes and options enable/policy_* are destructive.",
   toolset: "firewall",
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   privileges: ["Sys.Modify", "VM.Config.Network"],

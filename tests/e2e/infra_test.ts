@@ -306,13 +306,13 @@ Deno.test("e2e: infrastructure tools against the simulator", async (t) => {
         "rule_add",
       );
       let rules = table(await c("firewall_info"), "rules");
-      assertEquals([col(rules, "dport")[0], col(rules, "comment")[0]], ["443", "https"]);
+      assertEquals([col(rules, "dport")[0], col(rules, "comment")[0], col(rules, "enable")[0]], ["443", "https", 1]);
       ok(
-        await c("firewall_change", { action: "rule_update", pos: 0, fields: { dport: "8443", enable: 1 } }),
+        await c("firewall_change", { action: "rule_update", pos: 0, fields: { dport: "8443", enable: 0 } }),
         "rule_update",
       );
       rules = table(await c("firewall_info"), "rules");
-      assertEquals([col(rules, "dport")[0], col(rules, "enable")[0]], ["8443", 1]);
+      assertEquals([col(rules, "dport")[0], col(rules, "enable")[0]], ["8443", 0]);
       let mark = sim.requests.length;
       const dry = ok(await c("firewall_change", { action: "rule_delete", pos: 0, dry_run: true }), "dry run");
       assert(String((dry.dry_run as Out).current).includes("dport=8443"), JSON.stringify(dry));

@@ -99,13 +99,23 @@ Deno.test("firewall_change: every action builds a contract-valid request for clu
     "/cluster/firewall/ipset/mgmt/10.1.0.0/16",
   );
   assertEquals(sent[0]?.params, {
+    enable: "1",
     type: "in",
     action: "ACCEPT",
     proto: "tcp",
     dport: "443",
-    enable: "1",
     comment: "web",
   });
+  const off = changeRequest(
+    firewallChange.input.parse({ action: "rule_add", fields: { type: "in", action: "DROP", enable: 0 } }),
+    cluster,
+  );
+  assertEquals(off.params.enable, 0, "an explicit enable=0 wins");
+  const on = changeRequest(
+    firewallChange.input.parse({ action: "rule_add", fields: { type: "in", action: "DROP" } }),
+    cluster,
+  );
+  assertEquals(on.params.enable, 1, "rules are added enabled (PVE's default is disabled)");
 });
 
 Deno.test("firewall_change: bad fields are refused before anything is sent", async () => {
