@@ -52,20 +52,47 @@ async function prune(dir: string, keep: string): Promise<void> {
 
 let pending: Promise<string> | undefined;
 
-/** Path of a bundle of the current sources, built if needed. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Path of a bundle of the current sources, built if needed. Test files run in parallel processes: the first one
+ * takes a lock file and builds, the others wait for its result (or take over a lock left for more than 2 minutes).
+ */
 export function sandboxBundle(): Promise<string> {
   pending ??= (async () => {
     const dir = join(tmpdir(), "pve-mcp-test-bundles");
     await Deno.mkdir(dir, { recursive: true });
     const path = join(dir, `pve-mcp-${await sourceHash()}.js`);
-    try {
-      await Deno.stat(path);
-      return path;
-    } catch {
-      await buildBundle({ out: path });
-      await prune(dir, path);
-      return path;
+    const lock = `${path}.lock`;
+    for (let waited = 0; !(await exists(path)); waited += 200) {
+      let mine = false;
+      try {
+        (await Deno.open(lock, { createNew: true, write: true })).close();
+        mine = true;
+      } catch {
+        const stale = await Deno.stat(lock).then((s) => Date.now() - (s.mtime?.getTime() ?? 0) > 120_000, () => true);
+        if (stale) await Deno.remove(lock).catch(() => {});
+      }
+      if (mine) {
+        try {
+          if (!(await exists(path))) await buildBundle({ out: path });
+          await prune(dir, path);
+        } finally {
+          await Deno.remove(lock).catch(() => {});
+        }
+        break;
+      }
+      if (waited > 180_000) throw new Error(`Timed out waiting for another test process to build ${path}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    return path;
   })();
   return pending;
 }
