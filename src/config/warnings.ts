@@ -8,9 +8,15 @@ import type { ConfigFs } from "./sources.ts";
 import type { Origin } from "./tree.ts";
 import { suggest } from "./issues.ts";
 
+/** `PROXMOX_MCP_*` variables read by commands rather than settings (`config migrate`; docs/secrets.md). */
+export const COMMAND_ENV_NAMES: readonly string[] = [
+  "PROXMOX_MCP_LEGACY_MASTER_KEY",
+  "PROXMOX_MCP_LEGACY_MASTER_KEY_FILE",
+];
+
 /** Warns about `PROXMOX_MCP_*` variables no setting reads (typos). */
 export function unknownEnvWarnings(values: Readonly<Record<string, string | undefined>>, where: string): string[] {
-  const known = new Set(ENV_NAMES);
+  const known = new Set([...ENV_NAMES, ...COMMAND_ENV_NAMES]);
   const out: string[] = [];
   for (const name of Object.keys(values)) {
     if (!name.startsWith("PROXMOX_MCP_") || known.has(name)) continue;
