@@ -18,7 +18,7 @@ import { cephStatus, clusterInfo, sdnInfo } from "./cluster_extra.ts";
 import { pveApi } from "./raw_api.ts";
 import { guestPower } from "./guest_power.ts";
 import { guestCreate } from "./guest_create.ts";
-import { guestClone, guestManage } from "./guest_lifecycle.ts";
+import { guestManage } from "./guest_lifecycle.ts";
 import { guestConfig } from "./guest_config.ts";
 import { guestDisk, guestNic } from "./guest_devices.ts";
 import { snapshot } from "./snapshots.ts";
@@ -51,7 +51,6 @@ export const ALL_TOOLS: readonly ToolDef[] = [
   // guests (changes), snapshots, backups
   guestPower,
   guestCreate,
-  guestClone,
   guestManage,
   guestConfig,
   guestDisk,

@@ -1,11 +1,13 @@
 /**
- * `guest_create`: a QEMU VM from an ISO (or empty), a QEMU VM from a template (clone + cloud-init settings), or an LXC
- * container from an OS template. The vmid defaults to the next free one.
+ * `guest_create`: a new guest, built fresh (QEMU from an ISO or empty; LXC from an OS template) or cloned from a
+ * source guest or template (full or linked, onto another node or storage, from a snapshot), then given the asked-for
+ * CPU, memory, network and cloud-init settings. The vmid defaults to the next free one.
  * @module
  */
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, PoolId, StorageId, Tag, VmId } from "../guard/schemas.ts";
+import type { GuestRef } from "../pve/guests.ts";
 import type { PveParamValue } from "../pve/types.ts";
 import { pvePath } from "../pve/encode.ts";
 import { startTask, TaskResult, type TaskResultT, taskText, WaitArg } from "./task_result.ts";
@@ -26,19 +28,22 @@ import {
   SecretArg,
   VolumeId,
 } from "./guest_common.ts";
+import { SnapName } from "./snapshots.ts";
 
 /** `dhcp` or an IPv4 address with prefix, e.g. `10.0.0.5/24`. */
 const IpArg = matching(/^(dhcp|(\d{1,3}\.){3}\d{1,3}\/\d{1,2})$/, "must be dhcp or an address like 10.0.0.5/24", 18);
 
 const Input = z.object({
-  type: z.enum(["qemu", "lxc"]),
-  node: NodeName,
+  type: z.enum(["qemu", "lxc"]).optional().describe("Needed unless source"),
+  node: NodeName.optional().describe("Needed unless source (default: its node)"),
   vmid: VmId.optional().describe("Default: next free"),
   name: DnsName.optional(),
+  source: VmId.optional().describe("Clone this guest or template"),
+  full: z.boolean().optional().describe("source: full copy (default: linked for templates)"),
+  snapname: SnapName.optional().describe("source: clone this snapshot"),
   iso: VolumeId.optional().describe("qemu: boot ISO volume"),
-  template: VmId.optional().describe("qemu: template to clone (linked; full with storage)"),
   ostemplate: VolumeId.optional().describe("lxc: OS template volume"),
-  storage: StorageId.optional().describe("Default local-lvm"),
+  storage: StorageId.optional().describe("Default local-lvm; source: full copy there"),
   disk_gb: z.number().int().min(1).max(65536).optional().describe("Default qemu 32, lxc 8"),
   cores: z.number().int().min(1).max(512).optional(),
   memory: z.number().int().min(16).max(4_194_304).optional().describe("MiB"),
@@ -58,6 +63,7 @@ const Input = z.object({
 }).strict();
 /** Arguments of `guest_create`. */
 export type CreateArgs = z.infer<typeof Input>;
+type FreshArgs = CreateArgs & { type: "qemu" | "lxc"; node: string };
 
 /** Secret and key values already resolved from `secret://` references. */
 export interface ResolvedSecrets {
@@ -65,31 +71,35 @@ export interface ResolvedSecrets {
   sshKeys?: string;
 }
 
-function only(args: CreateArgs, type: "qemu" | "lxc", keys: (keyof CreateArgs)[]): void {
-  for (const k of keys) {
-    if (args[k] !== undefined) throw new TypeError(`${k} applies to type=${type} only`);
+function refuse(args: CreateArgs, keys: (keyof CreateArgs)[], why: string): void {
+  for (const k of keys) if (args[k] !== undefined) throw new TypeError(`${k} ${why}`);
+}
+
+function checkFresh(args: CreateArgs): asserts args is FreshArgs {
+  if (args.type === undefined || args.node === undefined) throw new TypeError("pass type and node (or a source)");
+  refuse(args, ["full", "snapname"], "applies to clones (source) only");
+  if (args.type === "qemu") refuse(args, ["ostemplate"], "applies to type=lxc only");
+  else {
+    refuse(args, ["iso", "user"], "applies to type=qemu only");
+    if (args.ostemplate === undefined) throw new TypeError("type=lxc needs ostemplate (an OS template volume)");
   }
 }
 
-function checkArgs(args: CreateArgs): void {
-  if (args.type === "qemu") {
-    only(args, "lxc", ["ostemplate"]);
-    if (args.iso !== undefined && args.template !== undefined) {
-      throw new TypeError("pass either iso or template, not both");
-    }
-    if (args.template !== undefined && args.disk_gb !== undefined) {
-      throw new TypeError("disk_gb cannot be combined with template: grow the disk with guest_disk action=resize");
-    }
-  } else {
-    only(args, "qemu", ["iso", "template", "user"]);
-    if (args.ostemplate === undefined) throw new TypeError("type=lxc needs ostemplate (an OS template volume)");
+function checkSource(args: CreateArgs, src: GuestRef): void {
+  if (args.type !== undefined && args.type !== src.type) {
+    throw new TypeError(`source ${guestLabel(src)} is a ${src.type} guest, not ${args.type}`);
   }
+  refuse(args, ["iso", "ostemplate", "disk_gb"], "does not apply to clones (grow disks with guest_disk)");
+  if (src.type === "lxc") refuse(args, ["user", "password", "ssh_keys"], "cannot be set on a cloned container");
+}
+
+function checkNetwork(args: CreateArgs): void {
   if (args.gw !== undefined && (args.ip === undefined || args.ip === "dhcp")) {
     throw new TypeError("gw needs a static ip (CIDR)");
   }
 }
 
-/** QEMU cloud-init parameters (shared by create-from-ISO and create-from-template). */
+/** QEMU cloud-init parameters (for new VMs and for clones). */
 export function cloudInitParams(args: CreateArgs, secrets: ResolvedSecrets): Record<string, PveParamValue> {
   const ipconfig0 = args.ip === undefined
     ? undefined
@@ -122,7 +132,6 @@ export function qemuCreateParams(
   secrets: ResolvedSecrets,
 ): Record<string, PveParamValue> {
   const storage = args.storage ?? "local-lvm";
-  const ci = wantsCloudInit(args);
   const params: Record<string, PveParamValue> = {
     vmid,
     name: args.name,
@@ -139,7 +148,7 @@ export function qemuCreateParams(
     start: args.start || undefined,
   };
   if (args.iso) params.ide2 = `${args.iso},media=cdrom`;
-  if (ci) {
+  if (wantsCloudInit(args)) {
     params[args.iso ? "ide0" : "ide2"] = `${storage}:cloudinit`;
     Object.assign(params, cloudInitParams(args, secrets));
   }
@@ -170,11 +179,50 @@ export function lxcCreateParams(
   };
 }
 
-async function resolveSecrets(args: CreateArgs, ctx: ToolContext): Promise<ResolvedSecrets> {
+/** The body of a clone request. Pure. */
+export function cloneParams(
+  src: GuestRef,
+  args: CreateArgs,
+  newid: number,
+  node: string,
+): Record<string, PveParamValue> {
+  const full = args.full ?? (args.storage !== undefined || !src.template);
+  if (!full && !src.template) {
+    throw new TypeError(`a linked clone needs a template source; ${guestLabel(src)} is not one: use full=true`);
+  }
+  if (!full && args.storage !== undefined) throw new TypeError("storage applies to full clones only");
+  return {
+    newid,
+    [src.type === "qemu" ? "name" : "hostname"]: args.name,
+    full,
+    target: node !== src.node ? node : undefined,
+    storage: args.storage,
+    snapname: args.snapname,
+    pool: args.pool,
+  };
+}
+
+/** Settings applied to a finished clone (`PUT .../config`). Pure. */
+export function cloneSettings(
+  type: "qemu" | "lxc",
+  args: CreateArgs,
+  secrets: ResolvedSecrets,
+): Record<string, PveParamValue> {
+  const net = args.vlan !== undefined || args.bridge !== "vmbr0" || (type === "lxc" && args.ip !== undefined);
+  const settings: Record<string, PveParamValue> = {
+    cores: args.cores,
+    memory: args.memory === undefined ? undefined : type === "qemu" ? String(args.memory) : args.memory,
+    tags: args.tags ? joinTags(args.tags) : undefined,
+    net0: net ? netParam(args, type) : undefined,
+  };
+  return type === "qemu" ? { ...settings, ...cloudInitParams(args, secrets) } : settings;
+}
+
+async function resolveSecrets(args: CreateArgs, ctx: ToolContext, type: "qemu" | "lxc"): Promise<ResolvedSecrets> {
   const out: ResolvedSecrets = {};
   if (args.password !== undefined) {
     out.password = await resolveSecretRef(args.password, ctx, "password");
-    if (args.type === "lxc" && out.password.length < 5) throw new TypeError("password: containers need 5+ characters");
+    if (type === "lxc" && out.password.length < 5) throw new TypeError("password: containers need 5+ characters");
   }
   if (args.ssh_keys !== undefined) {
     out.sshKeys = await resolveSecretRef(args.ssh_keys, ctx, "ssh_keys");
@@ -183,40 +231,24 @@ async function resolveSecrets(args: CreateArgs, ctx: ToolContext): Promise<Resol
   return out;
 }
 
-/** Clone a template, apply settings, optionally start: the "VM from template with cloud-init" path. */
-async function createFromTemplate(
-  args: CreateArgs & { template: number },
+/** Clone the source, then apply settings (waiting for the clone when there are any) and start when asked. */
+async function createFromSource(
+  args: CreateArgs,
+  src: GuestRef,
   vmid: number,
+  node: string,
   secrets: ResolvedSecrets,
   ctx: ToolContext,
 ): Promise<TaskResultT> {
-  const tpl = await ctx.resolveGuest(args.template);
-  if (tpl.type !== "qemu" || !tpl.template) {
-    throw new TypeError(`${guestLabel(tpl)} is not a QEMU template: convert it with guest_manage action=template`);
-  }
-  // Linked clone (PVE's default for templates); a target storage means a full copy.
-  const full = args.storage !== undefined;
+  const settings = cloneSettings(src.type, args, secrets);
+  const followUp = args.start || Object.values(settings).some((v) => v !== undefined);
   const clone = await startTask(ctx, {
     method: "POST",
-    path: guestPath(tpl, "clone"),
-    params: {
-      newid: vmid,
-      name: args.name,
-      full,
-      storage: args.storage,
-      target: args.node !== tpl.node ? args.node : undefined,
-      pool: args.pool,
-    },
-  }, true); // the settings below need the finished clone
-  if (clone.status !== "stopped" || !clone.ok) return clone;
-  const loc = { vmid, type: "qemu" as const, node: args.node };
-  const settings: Record<string, PveParamValue> = {
-    cores: args.cores,
-    memory: args.memory === undefined ? undefined : String(args.memory),
-    tags: args.tags ? joinTags(args.tags) : undefined,
-    ...(args.vlan !== undefined || args.bridge !== "vmbr0" ? { net0: netParam(args, "qemu") } : {}),
-    ...cloudInitParams(args, secrets),
-  };
+    path: guestPath(src, "clone"),
+    params: cloneParams(src, args, vmid, node),
+  }, args.wait || followUp);
+  if (!followUp || clone.status !== "stopped" || !clone.ok) return clone;
+  const loc = { vmid, type: src.type, node };
   if (Object.values(settings).some((v) => v !== undefined)) {
     await ctx.pveWrite.request({ method: "PUT", path: guestPath(loc, "config"), params: settings, signal: ctx.signal });
   }
@@ -224,12 +256,12 @@ async function createFromTemplate(
   return await startTask(ctx, { method: "POST", path: guestPath(loc, "status", "start") }, args.wait);
 }
 
-/** `guest_create`: new VM (ISO, empty, or from a template with cloud-init) or container (OS template). */
+/** `guest_create`: new VM or container, fresh or cloned. */
 export const guestCreate = defineTool({
   name: "guest_create",
-  title: "Create a VM or container",
-  description: "New VM from an ISO (or empty) or from a template (clone + cloud-init user/password/ssh_keys/ip), " +
-    "or an unprivileged LXC container from an ostemplate.",
+  title: "Create or clone a VM or container",
+  description: "New VM (ISO or empty) or unprivileged CT (ostemplate), or a clone of source (guest or template; " +
+    "full/linked, other node/storage). Then applies cores, memory, network and qemu cloud-init.",
   toolset: "guests",
   annotations: CHANGE,
   privileges: [
@@ -249,25 +281,31 @@ export const guestCreate = defineTool({
   ],
   input: Input,
   output: TaskResult.extend({ vmid: z.number(), node: z.string() }),
-  // The source template is read (cloned), so it must be a guest this server may use.
-  target: (args) => args.template,
+  // A clone's source is read in full (its disks are copied), so it must be a guest this server may use.
+  target: (args) => args.source,
   async handler(args, ctx) {
-    checkArgs(args);
-    const secrets = await resolveSecrets(args, ctx);
+    checkNetwork(args);
+    const src = args.source === undefined ? undefined : await ctx.resolveGuest(args.source);
+    if (src) checkSource(args, src);
+    else checkFresh(args);
+    const secrets = await resolveSecrets(args, ctx, src?.type ?? args.type as "qemu" | "lxc");
     let vmid = args.vmid;
     if (vmid === undefined) vmid = await nextFreeVmid(ctx);
     else await ensureVmidFree(ctx, vmid);
-    if (args.template !== undefined) {
-      const res = await createFromTemplate({ ...args, template: args.template }, vmid, secrets, ctx);
-      return { vmid, node: args.node, ...res };
+    if (src) {
+      const node = args.node ?? src.node;
+      return { vmid, node, ...await createFromSource(args, src, vmid, node, secrets, ctx) };
     }
-    const params = args.type === "qemu" ? qemuCreateParams(args, vmid, secrets) : lxcCreateParams(args, vmid, secrets);
+    const fresh = args as FreshArgs;
+    const params = fresh.type === "qemu"
+      ? qemuCreateParams(fresh, vmid, secrets)
+      : lxcCreateParams(fresh, vmid, secrets);
     const res = await startTask(
       ctx,
-      { method: "POST", path: pvePath("nodes", args.node, args.type), params },
+      { method: "POST", path: pvePath("nodes", fresh.node, fresh.type), params },
       args.wait,
     );
-    return { vmid, node: args.node, ...res };
+    return { vmid, node: fresh.node, ...res };
   },
   text: (out) => taskText(`create ${out.vmid} on ${out.node}`, out),
 });

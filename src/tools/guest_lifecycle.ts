@@ -1,84 +1,15 @@
 /**
- * Guest lifecycle beyond power: `guest_clone` (full/linked copies) and `guest_manage` (convert to template, delete,
- * migrate, next free vmid).
+ * Guest lifecycle beyond power and creation: `guest_manage` (convert to template, delete, migrate, next free vmid).
+ * Clones are made by `guest_create` with a source.
  * @module
  */
 import { z } from "zod";
 import { type CallClass, type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
-import { NodeName, PoolId, StorageId, VmId } from "../guard/schemas.ts";
+import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
 import type { PveParamValue } from "../pve/types.ts";
 import type { GuestRef } from "../pve/guests.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
-import {
-  CHANGE,
-  DESTRUCTIVE,
-  DnsName,
-  ensureVmidFree,
-  guestLabel,
-  guestPath,
-  guestState,
-  kind,
-  nextFreeVmid,
-} from "./guest_common.ts";
-import { SnapName } from "./snapshots.ts";
-
-const CloneInput = z.object({
-  vmid: VmId.describe("Source guest or template"),
-  newid: VmId.optional().describe("Default: next free"),
-  name: DnsName.optional(),
-  full: z.boolean().optional().describe("Default: linked for templates, else full"),
-  target_node: NodeName.optional(),
-  storage: StorageId.optional().describe("Full clones"),
-  snapname: SnapName.optional(),
-  pool: PoolId.optional(),
-  wait: WaitArg,
-}).strict();
-
-/** The body of a clone request. Pure. */
-export function cloneParams(
-  ref: GuestRef,
-  args: z.infer<typeof CloneInput>,
-  newid: number,
-): Record<string, PveParamValue> {
-  const full = args.full ?? (args.storage !== undefined || !ref.template);
-  if (!full && !ref.template) {
-    throw new TypeError(`a linked clone needs a template source; ${guestLabel(ref)} is not one: use full=true`);
-  }
-  if (!full && args.storage !== undefined) throw new TypeError("storage applies to full clones only");
-  return {
-    newid,
-    [ref.type === "qemu" ? "name" : "hostname"]: args.name,
-    full,
-    target: args.target_node !== undefined && args.target_node !== ref.node ? args.target_node : undefined,
-    storage: args.storage,
-    snapname: args.snapname,
-    pool: args.pool,
-  };
-}
-
-/** `guest_clone`: copy a guest or template to a new vmid (full or linked), optionally onto another node/storage. */
-export const guestClone = defineTool({
-  name: "guest_clone",
-  title: "Clone a guest or template",
-  description: "Copy a VM/CT or template to a new vmid, optionally onto another node/storage or from a snapshot.",
-  toolset: "guests",
-  annotations: CHANGE,
-  privileges: ["VM.Clone", "VM.Allocate", "Datastore.AllocateSpace", "SDN.Use"],
-  input: CloneInput,
-  output: TaskResult.extend({ vmid: z.number(), node: z.string() }),
-  // The source is read in full (its disks are copied), so it must be a guest this server may use.
-  target: (args) => args.vmid,
-  async handler(args, ctx) {
-    const ref = await ctx.resolveGuest(args.vmid);
-    let newid = args.newid;
-    if (newid === undefined) newid = await nextFreeVmid(ctx);
-    else await ensureVmidFree(ctx, newid);
-    const params = cloneParams(ref, args, newid);
-    const res = await startTask(ctx, { method: "POST", path: guestPath(ref, "clone"), params }, args.wait);
-    return { vmid: newid, node: args.target_node ?? ref.node, ...res };
-  },
-  text: (out) => taskText(`clone to ${out.vmid} on ${out.node}`, out),
-});
+import { DESTRUCTIVE, ensureVmidFree, guestLabel, guestPath, guestState, kind, nextFreeVmid } from "./guest_common.ts";
 
 const MANAGE_ACTIONS = ["template", "delete", "migrate", "nextid"] as const;
 

@@ -77,7 +77,9 @@ export function powerParams(type: "qemu" | "lxc", args: PowerArgs): Record<strin
 
 function refuseTemplate(ref: GuestRef, action: PowerAction): void {
   if (ref.template) {
-    throw new TypeError(`${guestLabel(ref)} is a template and cannot ${action}: clone it with guest_clone first`);
+    throw new TypeError(
+      `${guestLabel(ref)} is a template and cannot ${action}: clone it with guest_create source=${ref.vmid} first`,
+    );
   }
 }
 

@@ -50,7 +50,6 @@ Deno.test("e2e: guest power, create, clone, manage, config, disks and NICs again
         const n of [
           "guest_power",
           "guest_create",
-          "guest_clone",
           "guest_manage",
           "guest_config",
           "guest_disk",
@@ -168,7 +167,7 @@ Deno.test("e2e: guest power, create, clone, manage, config, disks and NICs again
 
     let tpl = 0;
     await t.step(
-      "guest_manage template, then guest_create from the template with cloud-init and guest_clone",
+      "guest_manage template, then guest_create clones: from the template with cloud-init, linked and full",
       async () => {
         fails(await c("guest_manage", { action: "template", vmid: 100 }), /is running: stop it/, "running template");
         ok(await c("guest_manage", { action: "template", vmid: vm }), "template");
@@ -177,9 +176,7 @@ Deno.test("e2e: guest power, create, clone, manage, config, disks and NICs again
         tpl = vm;
         const made = ok(
           await c("guest_create", {
-            type: "qemu",
-            node: "pve1",
-            template: tpl,
+            source: tpl,
             name: "app-01",
             memory: 4096,
             ip: "dhcp",
@@ -193,26 +190,26 @@ Deno.test("e2e: guest power, create, clone, manage, config, disks and NICs again
         assertEquals(g.config.ipconfig0, "ip=dhcp");
         assertEquals(g.status, "running");
         assert(String(g.config.net0) !== String(guest(sim, tpl).config.net0), "the clone has its own MAC");
-        const linked = ok(await c("guest_clone", { vmid: tpl, name: "app-02" }), "linked clone");
+        const linked = ok(await c("guest_create", { source: tpl, name: "app-02" }), "linked clone");
         const lg = guest(sim, linked.vmid as number);
         assertEquals(lg.template, false);
         assertEquals(lg.node, "pve1");
         const sent = sim.requests.findLast((r) => r.path === `/nodes/pve1/qemu/${tpl}/clone`);
         assertEquals(sent?.params.full, "0", "linked clone from a template by default");
         fails(
-          await c("guest_clone", { vmid: ct, full: false }),
+          await c("guest_create", { source: ct, full: false }),
           /linked clone needs a template/,
           "linked from non-template",
         );
         fails(
-          await c("guest_clone", { vmid: ct, target_node: "pve3" }),
+          await c("guest_create", { source: ct, node: "pve3" }),
           /can't clone CT to node 'pve3' \(CT uses local storage\)/,
           "local storage to another node",
         );
-        const full = ok(await c("guest_clone", { vmid: 111, newid: 5000, name: "copy-111" }), "full clone");
+        const full = ok(await c("guest_create", { source: 111, vmid: 5000, name: "copy-111" }), "full clone");
         assertEquals(full.vmid, 5000);
         assertEquals(guest(sim, 5000).name, "copy-111");
-        fails(await c("guest_clone", { vmid: 111, newid: 5000 }), /vmid 5000 is already used/, "used newid");
+        fails(await c("guest_create", { source: 111, vmid: 5000 }), /vmid 5000 is already used/, "used vmid");
       },
     );
 

@@ -5,7 +5,11 @@ const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0yqWv0yPxQnZ0d5cX5u8pQm6x7g8h
 
 function setup(secrets?: Record<string, string>) {
   return fakeContext({
-    guests: [guest(100, "qemu"), guest(9000, "qemu", { template: true, name: "tpl-debian" })],
+    guests: [
+      guest(100, "qemu"),
+      guest(201, "lxc"),
+      guest(9000, "qemu", { template: true, name: "tpl-debian" }),
+    ],
     ...(secrets ? { secrets } : {}),
   });
 }
@@ -89,19 +93,10 @@ Deno.test("guest_create: lxc from an OS template with root password and keys", a
   assert(noTpl.includes("needs ostemplate"), noTpl);
 });
 
-Deno.test("guest_create: from a template clones, waits, then applies cloud-init and starts", async () => {
+Deno.test("guest_create: from a template clones (linked), waits, then applies cloud-init and starts", async () => {
   const { ctx, sent } = setup();
   const out = await guestCreate.handler(
-    guestCreate.input.parse({
-      type: "qemu",
-      node: "pve1",
-      template: 9000,
-      name: "app-01",
-      memory: 4096,
-      ip: "dhcp",
-      user: "ops",
-      start: true,
-    }),
+    guestCreate.input.parse({ source: 9000, name: "app-01", memory: 4096, ip: "dhcp", user: "ops", start: true }),
     ctx,
   );
   const writes = sent.filter((s) => s.method !== "GET").map((s) => `${s.method} ${s.path}`);
@@ -110,13 +105,38 @@ Deno.test("guest_create: from a template clones, waits, then applies cloud-init 
     "PUT /nodes/pve1/qemu/900/config",
     "POST /nodes/pve1/qemu/900/status/start",
   ]);
+  assertEquals(sent.find((s) => s.method === "POST")!.params, { newid: "900", name: "app-01", full: "0" });
   const put = sent.find((s) => s.method === "PUT")!.params;
   assertEquals(put, { memory: "4096", ciuser: "ops", ipconfig0: "ip=dhcp" });
   assertEquals(out.vmid, 900);
-  const notTpl = await errorOf(() =>
-    guestCreate.handler(guestCreate.input.parse({ type: "qemu", node: "pve1", template: 100 }), ctx)
+  assertEquals(out.node, "pve1");
+});
+
+Deno.test("guest_create: clones of guests are full by default; other node, storage, hostname for containers", async () => {
+  const { ctx, sent } = setup();
+  const out = await guestCreate.handler(
+    guestCreate.input.parse({ source: 201, vmid: 300, name: "ct-copy", node: "pve2", storage: "nas", wait: false }),
+    ctx,
   );
-  assert(notTpl.includes("is not a QEMU template"), notTpl);
+  const post = sent.find((s) => s.method === "POST")!;
+  assertEquals(post.path, "/nodes/pve1/lxc/201/clone");
+  assertEquals(post.params, { newid: "300", hostname: "ct-copy", full: "1", target: "pve2", storage: "nas" });
+  assertEquals(out.node, "pve2");
+  assertEquals(out.status, "running", "without settings the clone honours wait=false");
+  const linked = await errorOf(() => guestCreate.handler(guestCreate.input.parse({ source: 100, full: false }), ctx));
+  assert(linked.includes("linked clone needs a template"), linked);
+  const ctPass = await errorOf(() =>
+    guestCreate.handler(guestCreate.input.parse({ source: 201, password: "secret1" }), ctx)
+  );
+  assert(ctPass.includes("cannot be set on a cloned container"), ctPass);
+  const iso = await errorOf(() =>
+    guestCreate.handler(guestCreate.input.parse({ source: 9000, iso: "local:iso/x.iso" }), ctx)
+  );
+  assert(iso.includes("does not apply to clones"), iso);
+  const kind = await errorOf(() => guestCreate.handler(guestCreate.input.parse({ source: 201, type: "qemu" }), ctx));
+  assert(kind.includes("is a lxc guest"), kind);
+  const fresh = await errorOf(() => guestCreate.handler(guestCreate.input.parse({ name: "x" }), ctx));
+  assert(fresh.includes("pass type and node"), fresh);
 });
 
 Deno.test("guest_create: a used vmid, mixed-up options and private keys are refused", async () => {

@@ -1,4 +1,4 @@
-import { classifyManage, guestClone, guestManage } from "../../src/tools/guest_lifecycle.ts";
+import { classifyManage, guestManage } from "../../src/tools/guest_lifecycle.ts";
 import { assert, assertEquals, errorOf, fakeContext, guest } from "./guest_fake.ts";
 
 const guests = () => [
@@ -8,27 +8,6 @@ const guests = () => [
   guest(201, "lxc"),
   guest(9000, "qemu", { template: true }),
 ];
-
-Deno.test("guest_clone: templates clone linked by default, guests full; newid defaults to the next free", async () => {
-  const { ctx, sent } = fakeContext({ guests: guests() });
-  let out = await guestClone.handler(guestClone.input.parse({ vmid: 9000, name: "app-02" }), ctx);
-  assertEquals(out.vmid, 900);
-  let p = sent.find((s) => s.method === "POST")!.params;
-  assertEquals(p, { newid: "900", name: "app-02", full: "0" });
-  sent.length = 0;
-  out = await guestClone.handler(
-    guestClone.input.parse({ vmid: 201, newid: 300, name: "ct-copy", target_node: "pve2", storage: "nas" }),
-    ctx,
-  );
-  p = sent.find((s) => s.method === "POST")!.params;
-  assertEquals(sent.find((s) => s.method === "POST")!.path, "/nodes/pve1/lxc/201/clone");
-  assertEquals(p, { newid: "300", hostname: "ct-copy", full: "1", target: "pve2", storage: "nas" });
-  assertEquals(out.node, "pve2");
-  const linked = await errorOf(() => guestClone.handler(guestClone.input.parse({ vmid: 101, full: false }), ctx));
-  assert(linked.includes("linked clone needs a template"), linked);
-  const used = await errorOf(() => guestClone.handler(guestClone.input.parse({ vmid: 101, newid: 100 }), ctx));
-  assert(used.includes("already used"), used);
-});
 
 Deno.test("guest_manage: template and delete need a stopped guest and are destructive", async () => {
   const { ctx, sent } = fakeContext({ guests: guests() });
