@@ -186,6 +186,10 @@ Deno.test("e2e: snapshots and backups against the simulator", async (t) => {
       const sent = sim.requests.findLast((x) => x.method === "POST" && x.path === "/nodes/pve2/lxc");
       assertEquals(sent?.params.restore, "1");
       assertEquals(sent?.params.ostemplate, volid);
+      // Converting a container to a template is synchronous in PVE (no task): the tool reports it done.
+      const tpl = ok(await c("guest_manage", { action: "template", vmid: 7000 }), "ct template");
+      assertEquals([tpl.status, tpl.ok], ["stopped", true]);
+      assertEquals(guest(sim, 7000).template, true);
     });
 
     await t.step("backup delete: removes the volume; protected backups are refused by PVE", async () => {
