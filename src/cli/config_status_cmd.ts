@@ -115,6 +115,11 @@ export async function runStatus(args: string[], io: CliIo): Promise<number> {
     } else out.info("No master key set: sealed values were not checked");
   }
   if (modeWarning) out.warn(modeWarning);
+  const keyFile = key?.info.file;
+  const keyModeWarning = keyFile
+    ? fileModeWarning(keyFile, (await Deno.stat(keyFile).catch(() => undefined))?.mode)
+    : undefined;
+  if (keyModeWarning) out.warn(keyModeWarning);
   if (mode === null) out.warn(windowsModeAdvice([path]));
   if (tooOld) {
     out.warn(`The master key is ${age} days old, past the maximum of ${maxAge}: rotate it (config rotate-key)`);

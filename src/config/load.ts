@@ -4,7 +4,8 @@
  * @module
  */
 import { resolve } from "node:path";
-import { log } from "../log.ts";
+import { getConfig } from "@logtape/logtape";
+import { log, setupLogging } from "../log.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
 import { ConfigError } from "./errors.ts";
 import { META_ENV, META_FLAGS, SECRET_ENV_NAMES, SETTINGS, type SettingSpec } from "./settings.ts";
@@ -67,11 +68,14 @@ const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off"]);
 
 /**
- * Loads and validates the configuration.
+ * Loads and validates the configuration, and logs its warnings (setting logging up at the configured level when
+ * nothing has yet).
  * @throws {ConfigError} listing every problem by variable, flag or file key (never a value).
  */
 export async function loadConfig(opts: LoadOptions = {}): Promise<Config> {
   const loaded = await loadConfigDetailed(opts);
+  // Warnings come before the caller sets logging up: configure it now (at the configured level) so none is lost.
+  if (loaded.warnings.length > 0 && getConfig() === null) await setupLogging(loaded.config.logging.level);
   const logger = log("config");
   for (const warning of loaded.warnings) logger.warn(warning);
   return loaded.config;

@@ -457,3 +457,23 @@ Deno.test("file modes: group- or world-readable secret files are warned about; W
   });
   assert.ok(win.warnings.some((w) => w.startsWith("file permissions cannot be checked on Windows")));
 });
+
+Deno.test("loadConfig logs its warnings as JSON lines on stderr, nothing on stdout, no values", async () => {
+  const canary = "CANARY-log-77e1";
+  const module = new URL("../../src/config/load.ts", import.meta.url).href;
+  const code = `import { loadConfig } from "${module}"; await loadConfig({ cwd: "/" });`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", code],
+    env: { PROXMOX_HOST: "h", PROXMOX_TOKEN_ID: "a@pam!b", PROXMOX_TOKEN_SECRET: canary, NO_COLOR: "1" },
+    clearEnv: false,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  assert.equal(new TextDecoder().decode(out.stdout), "");
+  const line = JSON.parse(stderr.trim().split("\n").find((l) => l.includes("plain secret"))!);
+  assert.equal(line.level, "warning");
+  assert.equal(line.logger, "pve-mcp.config");
+  assert.ok(!stderr.includes(canary));
+});
