@@ -21,8 +21,8 @@ export interface InProcessOptions {
   simOptions?: SimulatorOptions;
   /** Extra environment settings (PROXMOX_MCP_*), e.g. mode and toolsets. */
   env?: Record<string, string>;
-  /** Which simulator token the server uses (default admin). */
-  token?: "admin" | "operator" | "auditor";
+  /** Which simulator token the server uses (default admin); "ticket" logs in as root@pam with a password. */
+  token?: "admin" | "operator" | "auditor" | "ticket";
   /** Hooks for buildApp (audit sink, rate limiter). */
   build?: BuildOptions | ((config: Config) => Promise<BuildOptions>);
   /** Tweak the App after it is built (e.g. confirmWithoutElicitation). */
@@ -49,13 +49,17 @@ export async function startInProcessStack(opts: InProcessOptions = {}): Promise<
   const dir = await Deno.makeTempDir({ prefix: "pve-mcp-inproc-" });
   const caFile = `${dir}/ca.pem`;
   await Deno.writeTextFile(caFile, sim.caCertPem);
-  const token = sim.tokens[opts.token ?? "admin"]!;
+  const credential = opts.token === "ticket"
+    ? { PROXMOX_USER: sim.user.username, PROXMOX_PASSWORD: sim.user.password }
+    : {
+      PROXMOX_TOKEN_ID: sim.tokens[opts.token ?? "admin"]!.tokenId,
+      PROXMOX_TOKEN_SECRET: sim.tokens[opts.token ?? "admin"]!.secret,
+    };
   const config = await loadConfig({
     env: {
       PROXMOX_HOST: "127.0.0.1",
       PROXMOX_PORT: String(sim.port),
-      PROXMOX_TOKEN_ID: token.tokenId,
-      PROXMOX_TOKEN_SECRET: token.secret,
+      ...credential,
       PROXMOX_CA_FILE: caFile,
       PROXMOX_MCP_MODE: "read-only",
       ...opts.env,
