@@ -35,14 +35,15 @@ export async function runGuards(
   return undefined;
 }
 
-/** A JSON-RPC error response (`id: null`) with an HTTP status, as MCP clients expect from the transport. */
+/** A JSON-RPC error response (`id: null` unless given) with an HTTP status, as MCP clients expect from the transport. */
 export function jsonRpcError(
   status: number,
   message: string,
   headers: Record<string, string> = {},
   code = -32000,
+  id: string | number | null = null,
 ): Response {
-  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
+  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id }), {
     status,
     headers: { "content-type": "application/json", ...headers },
   });

@@ -14,11 +14,12 @@ import { createRateLimiter } from "../../guard/rate_limit.ts";
 import { log, setupLogging } from "../../log.ts";
 import { createPveClient } from "../../pve/client.ts";
 import type { PveApi } from "../../pve/types.ts";
-import type { Principal } from "../../tools/registry.ts";
+import { type CallClass, classOf, type Principal } from "../../tools/registry.ts";
 import { startAdminServer } from "../admin.ts";
 import { type App, clusterHandle } from "../app.ts";
 import { buildApp } from "../build_app.ts";
 import { buildMcpServer } from "../mcp.ts";
+import { type HttpCallLimiter, httpCallLimiter } from "./call_limit.ts";
 import { Metrics } from "./metrics.ts";
 import { type HttpListenOptions, type HttpServerHandle, listenHttp, type PrincipalServerFactory } from "./server.ts";
 
@@ -50,6 +51,40 @@ export function startHttpServer(
   opts: Omit<HttpListenOptions, "serverFactory"> & { serverFactory?: PrincipalServerFactory },
 ): Promise<HttpServerHandle> {
   return listenHttp({ ...opts, serverFactory: opts.serverFactory ?? appServerFactory(app) });
+}
+
+/**
+ * The HTTP-side rate-limit check of a `tools/call`: the tool's call class from the registry, one token charged to the
+ * principal; a refusal is audited and counted like the pipeline's own (the pipeline then never sees the call).
+ */
+export function callLimitPrecheck(app: App, calls: HttpCallLimiter): NonNullable<HttpListenOptions["callPrecheck"]> {
+  return (principal, message) => {
+    const params = message.params as { name?: unknown; arguments?: unknown } | undefined;
+    const def = app.tools.find((t) => t.name === params?.name);
+    if (def === undefined) return { ok: true }; // unknown tool: MCP answers it
+    const { cluster, ...args } = (params?.arguments ?? {}) as Record<string, unknown>;
+    let cls: CallClass;
+    try {
+      cls = classOf(def, args);
+    } catch {
+      return { ok: true }; // invalid arguments: validation answers them
+    }
+    const r = calls.precharge(principal.id, cls);
+    if (!r.ok) {
+      const reason = `Rate limit reached for ${cls} calls: retry in ${r.retryAfterSeconds} s`;
+      app.audit.write({
+        phase: "rate_limited",
+        principal,
+        tool: def.name,
+        cluster: typeof cluster === "string" ? cluster : app.defaultCluster,
+        class: cls,
+        args,
+        reason,
+      }).catch(() => {});
+      app.onCall?.(def.name, "rate_limited", 0);
+    }
+    return r;
+  };
 }
 
 /** A PVE client for a client's own token, with the default cluster's address and TLS settings. */
@@ -88,7 +123,11 @@ export async function serveHttp(config: Config, opts: ServeHttpOptions = {}): Pr
   if (opts.keepLogging !== true) await setupLogging(config.logging.level);
   const audit = await openAuditLog(config.audit);
   const metrics = new Metrics();
-  const limiter = createRateLimiter({ ...config.rateLimit, onLimited: () => metrics.rateLimited("principal") });
+  // A tools/call over the principal's limit is answered 429 + Retry-After before MCP runs (see call_limit.ts).
+  const calls = httpCallLimiter(
+    createRateLimiter({ ...config.rateLimit, onLimited: () => metrics.rateLimited("principal") }),
+  );
+  const limiter = calls.limiter;
   const { app, close: closeApp } = await buildApp(config, { ...(audit !== undefined && { audit }), limiter });
   app.onCall = metrics.onCall;
   const h = config.http;
@@ -118,6 +157,7 @@ export async function serveHttp(config: Config, opts: ServeHttpOptions = {}): Pr
       authenticator,
       ...(audit !== undefined && { audit }),
       metrics,
+      callPrecheck: callLimitPrecheck(app, calls),
     });
     const cluster = app.clusters.get(app.defaultCluster);
     admin = await startAdminServer({

@@ -9,11 +9,12 @@ import { CLIENT_INFO_META_KEY, createMcpHandler, type McpServer } from "@modelco
 import type { AuthInfo } from "@modelcontextprotocol/server";
 import type { Authenticator } from "../../auth/authenticate.ts";
 import type { AuditWriter } from "../../audit/types.ts";
-import { createKeyedLimiter, type KeyedLimiter } from "../../guard/rate_limit.ts";
+import { createKeyedLimiter, type KeyedLimiter, type TakeResult } from "../../guard/rate_limit.ts";
 import { log } from "../../log.ts";
 import type { PveApi } from "../../pve/types.ts";
 import type { Principal } from "../../tools/registry.ts";
 import { authGuard } from "./auth_guard.ts";
+import { runInCallScope } from "./call_limit.ts";
 import { readBody } from "./body.ts";
 import { clientAddress, NetworkList, parseNetwork } from "./cidr.ts";
 import { AuditSampler, type Guard, type HttpRequestContext, jsonRpcError, runGuards } from "./guard.ts";
@@ -49,6 +50,14 @@ export interface HttpListenOptions {
   serverFactory: PrincipalServerFactory;
   audit?: AuditWriter;
   metrics?: Metrics;
+  /**
+   * Checks a `tools/call` before the MCP handler runs (the per-principal rate limit); a refusal is answered `429`
+   * with `Retry-After`. Runs inside the request's charge scope (see call_limit.ts).
+   */
+  callPrecheck?: (
+    principal: Principal,
+    message: { method?: unknown; params?: unknown },
+  ) => TakeResult | Promise<TakeResult>;
   /**
    * Loopback-only test mode (the MCP conformance suite cannot send credentials): requests without an
    * `Authorization` header are served as this principal. Refused unless the listener binds a loopback address and
@@ -200,7 +209,24 @@ export async function listenHttp(opts: HttpListenOptions): Promise<HttpServerHan
         ...(ctx.auth?.pve !== undefined && { pve: ctx.auth.pve }),
       },
     };
-    return await mcp.fetch(forward, { authInfo, ...(parsedBody !== undefined && { parsedBody }) });
+    return await runInCallScope(async () => {
+      const msg = parsedBody as { method?: unknown; id?: unknown } | undefined;
+      if (opts.callPrecheck !== undefined && msg?.method === "tools/call") {
+        const pre = await opts.callPrecheck(principal, msg);
+        if (!pre.ok) {
+          return jsonRpcError(
+            429,
+            `Rate limit reached for ${principal.id}: retry in ${pre.retryAfterSeconds} s`,
+            {
+              "retry-after": String(pre.retryAfterSeconds),
+            },
+            -32000,
+            typeof msg.id === "string" || typeof msg.id === "number" ? msg.id : null,
+          );
+        }
+      }
+      return await mcp.fetch(forward, { authInfo, ...(parsedBody !== undefined && { parsedBody }) });
+    });
   }
 
   async function handle(req: Request, peer: string, signal: AbortSignal): Promise<Response> {

@@ -2,7 +2,7 @@
  * The whole HTTP stack in-process: configuration → serveHttp (audit log, rate limits, device tokens, PVE-token
  * mode, admin port) → the real tools → the simulator over HTTPS, driven by a real SDK client.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert, rejects as assertRejects } from "node:assert/strict";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { loadConfig } from "../../../src/config/load.ts";
 import { serveHttp } from "../../../src/server/http/serve_http.ts";
@@ -78,20 +78,42 @@ Deno.test("serve --http: device caps, PVE-token mode, principal rate limit, audi
     assert(!list.isError, list.content[0]?.text);
     await viewer.close();
 
-    // A device without a cap gets the server's mode; the third write in a minute is rate limited.
+    // A device without a cap gets the server's mode; the third write in a minute is answered 429 + Retry-After.
     const operator = await connect(urls.mcp, `Bearer ${ops.token}`);
-    for (const [i, vmid] of stopped.slice(0, 3).entries()) {
+    for (const vmid of stopped.slice(0, 2)) {
       const r = await operator.callTool({
         name: "guest_power",
         arguments: { vmid, action: "start", wait: false },
       }) as Result;
-      if (i < 2) assert(!r.isError, r.content[0]?.text);
-      else {
-        assert(r.isError === true);
-        assert(/rate limit/i.test(r.content[0]?.text ?? ""), r.content[0]?.text);
-      }
+      assert(!r.isError, r.content[0]?.text);
     }
+    await assertRejects(
+      operator.callTool({ name: "guest_power", arguments: { vmid: stopped[2], action: "start", wait: false } }),
+    );
     await operator.close();
+    const raw = await fetch(urls.mcp, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${ops.token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: { name: "guest_power", arguments: { vmid: stopped[2], action: "start", wait: false } },
+      }),
+    });
+    assertEquals(raw.status, 429);
+    assert(Number(raw.headers.get("retry-after")) >= 1);
+    const body = await raw.json();
+    assertEquals(body.id, 7);
+    assert(body.error.message.startsWith("Rate limit reached for device:ops: retry in"), body.error.message);
+    // Reads have their own, larger allowance: still fine.
+    const reader = await connect(urls.mcp, `Bearer ${ops.token}`);
+    assert(!((await reader.callTool({ name: "guest_list", arguments: {} })) as Result).isError);
+    await reader.close();
 
     // PVE-token mode: the client's own (read-only) PVE token; PVE's permissions apply to writes.
     const auditor = sim.tokens.auditor;
@@ -117,7 +139,8 @@ Deno.test("serve --http: device caps, PVE-token mode, principal rate limit, audi
     const metrics = await (await fetch(`${urls.admin}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } }))
       .text();
     assert(metrics.includes('pve_mcp_tool_calls_total{tool="guest_power",outcome="ok"} 2'), metrics);
-    assert(metrics.includes('pve_mcp_rate_limited_total{scope="principal"} 1'));
+    assert(metrics.includes('pve_mcp_rate_limited_total{scope="principal"} 2'), metrics);
+    assert(metrics.includes('pve_mcp_tool_calls_total{tool="guest_power",outcome="rate_limited"} 2'));
 
     stop.abort();
     await served;
