@@ -123,6 +123,11 @@ export const guestAgent = defineTool({
     file: z.object({ path: z.string(), content: z.string().optional(), truncated: z.boolean().optional() }).optional(),
     untrusted: z.literal(true),
   }),
+  readView: {
+    // ping is a POST in PVE, so the read-only view leaves it out (osinfo answers only when the agent runs).
+    actions: ["osinfo", "fsinfo", "network", "users", "hostname", "time"],
+    privileges: ["VM.GuestAgent.Audit"],
+  },
   classify: (a) => (a.action === "exec" || a.action === "file_write" ? "write" : "read"),
   target: (a) => a.vmid,
   async handler(args, ctx) {

@@ -3,7 +3,7 @@
  * happens once, here.
  * @module
  */
-import type { z } from "zod";
+import { z } from "zod";
 import type { PveApi } from "../pve/types.ts";
 import type { GuestRef } from "../pve/guests.ts";
 
@@ -126,6 +126,11 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
   privileges: readonly string[];
   input: I;
   output: O;
+  /**
+   * Read actions of a tool that also changes things: in read-only sessions the tool is listed narrowed to these
+   * actions (and these privileges), with read-only annotations, instead of being hidden.
+   */
+  readView?: { actions: readonly [string, ...string[]]; privileges: readonly string[]; field?: string };
   /** Class of one call; by default derived from the annotations. */
   classify?: (args: z.infer<I>) => CallClass;
   /** Guest the call targets, for selectors and protection. */
@@ -185,7 +190,32 @@ export function unavailableReason(def: ToolDef, filter: ToolFilter): string | un
   return undefined;
 }
 
-/** The tools available under a filter, in registry order. */
+/** The read-only view of a tool with a {@linkcode ToolDef.readView}: its `action` limited to the read actions. */
+export function readOnlyView(def: ToolDef): ToolDef {
+  const view = def.readView;
+  if (!view) return def;
+  const field = view.field ?? "action";
+  const orig = def.input.shape[field] as z.ZodType | undefined;
+  const dflt = (orig as { def?: { defaultValue?: unknown } } | undefined)?.def?.defaultValue;
+  const action = z.enum(view.actions);
+  const narrowed = typeof dflt === "string" && view.actions.includes(dflt) ? action.default(dflt as never) : action;
+  return {
+    ...def,
+    input: def.input.extend({ [field]: orig?.description ? narrowed.describe(orig.description) : narrowed }),
+    annotations: { ...def.annotations, readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+    privileges: view.privileges,
+  };
+}
+
+/**
+ * The tools available under a filter, in registry order. In read-only mode, tools with read actions
+ * ({@linkcode ToolDef.readView}) appear as their read-only view.
+ */
 export function selectTools(all: readonly ToolDef[], filter: ToolFilter): ToolDef[] {
-  return all.filter((def) => unavailableReason(def, filter) === undefined);
+  const out: ToolDef[] = [];
+  for (const def of all) {
+    if (unavailableReason(def, filter) === undefined) out.push(def);
+    else if (def.readView && unavailableReason(readOnlyView(def), filter) === undefined) out.push(readOnlyView(def));
+  }
+  return out;
 }
