@@ -8,10 +8,11 @@ import {
   McpServer,
   PROTOCOL_VERSION_META_KEY,
   type ServerContext,
+  type StandardSchemaWithJSON,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { modeAllows, type Principal, selectTools, type ToolDef, type ToolFilter } from "../tools/registry.ts";
-import { type ConfirmChannel, PlanSchema } from "../policy/confirm.ts";
+import type { ConfirmChannel } from "../policy/confirm.ts";
 import type { App } from "./app.ts";
 import { canBeDestructive, runTool } from "./pipeline.ts";
 import { registerResourcesAndPrompts } from "./resources.ts";
@@ -64,10 +65,25 @@ function listedInput(app: App, def: ToolDef, clusterNames: string[]): z.ZodObjec
   return input;
 }
 
-/** The output schema a tool is listed with: destructive tools may answer a dry run with `{dry_run: plan}` instead. */
-function listedOutput(def: ToolDef): z.ZodType {
-  if (!canBeDestructive(def) || !(def.output instanceof z.ZodObject)) return def.output;
-  return (def.output as z.ZodObject).partial().extend({ dry_run: PlanSchema.optional() });
+/**
+ * The schema as listed in tools/list: zod's JSON Schema without the `$schema` URI (the list is read by the model on
+ * every turn, so its bytes are a cost). Validation still runs on the full zod schema.
+ */
+function compact(schema: z.ZodObject): StandardSchemaWithJSON<Record<string, unknown>> {
+  const std = schema["~standard"] as unknown as StandardSchemaWithJSON<Record<string, unknown>>["~standard"];
+  const trim = (json: Record<string, unknown>) => {
+    const { $schema: _drop, ...rest } = json;
+    return rest;
+  };
+  return {
+    "~standard": {
+      ...std,
+      jsonSchema: {
+        input: (o) => trim(std.jsonSchema.input(o)),
+        output: (o) => trim(std.jsonSchema.output(o)),
+      },
+    },
+  };
 }
 
 /** The filter of a session: the server's, narrowed by the principal's caps. */
@@ -92,8 +108,9 @@ export function buildMcpServer(app: App, principal: Principal): McpServer {
     server.registerTool(def.name, {
       title: def.title,
       description: def.description,
-      inputSchema: listedInput(app, def, clusterNames),
-      outputSchema: listedOutput(def),
+      // Output schemas are not listed: they would add ~40% to tools/list. Results keep the shapes in docs/tools.md
+      // (tests check every structured result against the tool's zod output schema).
+      inputSchema: compact(listedInput(app, def, clusterNames)),
       annotations: { title: def.title, ...def.annotations },
     }, (args: Record<string, unknown>, ctx) => {
       const token = ctx.mcpReq._meta?.progressToken;

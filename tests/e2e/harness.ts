@@ -4,6 +4,7 @@
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { startSimulator } from "../../src/sim/mod.ts";
+import { ALL_TOOLS } from "../../src/tools/all.ts";
 
 /** Repository root (tests run from anywhere). */
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -83,9 +84,21 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
-/** Calls a tool and returns the result (throws on protocol errors). */
+const OUTPUTS = new Map(ALL_TOOLS.map((t) => [t.name, t.output]));
+
+/**
+ * Calls a tool and returns the result (throws on protocol errors). Structured results are checked against the tool's
+ * zod output schema (tools/list leaves output schemas out, so this is where the shapes are held to account).
+ */
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}) {
   const res = await client.callTool({ name, arguments: args });
+  const structured = (res as { structuredContent?: Record<string, unknown> }).structuredContent;
+  if (!res.isError && structured !== undefined && !("dry_run" in structured)) {
+    const check = OUTPUTS.get(name)?.safeParse(structured);
+    if (check && !check.success) {
+      throw new Error(`${name} returned a result that does not match its output schema: ${check.error.message}`);
+    }
+  }
   return res as {
     content: { type: string; text: string }[];
     structuredContent?: Record<string, unknown>;
