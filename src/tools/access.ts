@@ -67,7 +67,7 @@ export const accessInfo = defineTool({
   description: "view users|groups|roles|acl|tokens (of userid, or all). Never shows secrets.",
   toolset: "access",
   annotations: READ,
-  privileges: ["Sys.Audit", "User.Modify"],
+  privileges: ["Sys.Audit"], // tokens of one userid also need User.Modify (PVE: userid-group); all tokens come via users?full=1
   input: z.object({
     view: z.enum(["users", "groups", "roles", "acl", "tokens"]).default("users"),
     userid: UserId.optional(),
