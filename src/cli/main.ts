@@ -39,6 +39,14 @@ export async function main(args: string[]): Promise<number> {
       return (await import("./serve_cmd.ts")).runServeCommand(rest);
     case "simulate":
       return (await import("../sim/cli.ts")).runSimulateCommand(rest);
+    case "config":
+      return (await import("./config_cmd.ts")).runConfigCommand(rest);
+    case "secrets":
+      return (await import("./secrets_cmd.ts")).runSecretsCommand(rest);
+    case "config":
+      return (await import("./config_cmd.ts")).runConfigCommand(rest);
+    case "secrets":
+      return (await import("./secrets_cmd.ts")).runSecretsCommand(rest);
     case "tokens":
       return (await import("./tokens_cmd.ts")).runTokensCommand(rest);
     case "audit":
