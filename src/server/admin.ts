@@ -293,7 +293,9 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminHandle>
     },
   }, async (req, info) => {
     const client = (info.remoteAddr as Deno.NetAddr).hostname;
-    if (!validateHostHeader(req.headers.get("host"), hosts).ok) return error(403, "Forbidden: Host header not allowed");
+    if (!validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts).ok) {
+      return error(403, "Forbidden: Host header not allowed");
+    }
     if (req.headers.get("origin") !== null) return error(403, "Forbidden: the admin API does not serve browsers");
     return await route(req, client);
   });

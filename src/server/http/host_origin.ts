@@ -42,7 +42,8 @@ function safeOrigin(text: string): string | undefined {
 export function hostOriginGuard(opts: HostOriginOptions): Guard {
   const hosts = [...opts.allowedHosts];
   return (req, ctx) => {
-    const host = validateHostHeader(req.headers.get("host"), hosts);
+    // HTTP/2 carries the host in :authority, which Deno puts into the URL rather than a Host header.
+    const host = validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts);
     if (!host.ok) {
       opts.sampler?.refuse(ctx.client, "Host header not allowed");
       return jsonRpcError(403, "Forbidden: Host header not allowed (http.allowedHosts)");

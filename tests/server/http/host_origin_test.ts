@@ -37,3 +37,9 @@ Deno.test("originAllowed: extension wildcard scheme", () => {
   assert(originAllowed("moz-extension://abc-123", ["moz-extension://*"]));
   assert(!originAllowed("chrome-extension://abc", ["moz-extension://*"]));
 });
+
+Deno.test("host/origin guard: without a Host header (HTTP/2 :authority) the request URL's host is checked", async () => {
+  const guard = hostOriginGuard({ allowedHosts: ["127.0.0.1"], allowedOrigins: [] });
+  assertEquals(await guard(new Request("https://127.0.0.1:8443/mcp", { method: "POST" }), ctx()), undefined);
+  assertEquals((await guard(new Request("https://evil.example:8443/mcp", { method: "POST" }), ctx()))?.status, 403);
+});
