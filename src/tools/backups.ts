@@ -239,6 +239,7 @@ export const backup = defineTool({
   privileges: ["VM.Backup", "VM.Allocate", "Datastore.AllocateSpace", "Datastore.Audit", "Datastore.Allocate"],
   input: Input,
   output: Out,
+  readView: { actions: ["list"], privileges: ["Datastore.Audit"] },
   classify: classifyBackup,
   target: backupTarget,
   plan: backupPlan,

@@ -36,7 +36,13 @@ const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0yqWv0yPxQnZ0d5cX5u8pQm6x7g8h
 Deno.test("e2e: guest power, create, clone, manage, config, disks and NICs against the simulator", async (t) => {
   const stack = await startStack({
     mode: "admin",
-    env: { PROXMOX_MCP_CONFIRM_WITHOUT_ELICITATION: "allow" },
+    env: {
+      PROXMOX_MCP_CONFIRM_WITHOUT_ELICITATION: "allow",
+      // These tests make many changes in a row; the default limits (e.g. 5 destructive calls a minute) are not the subject.
+      PROXMOX_MCP_RATE_LIMIT_PER_MINUTE: "10000",
+      PROXMOX_MCP_RATE_LIMIT_WRITES_PER_MINUTE: "10000",
+      PROXMOX_MCP_RATE_LIMIT_DESTRUCTIVE_PER_MINUTE: "10000",
+    },
     simOptions: { nodes: 3, guests: 12, seed: 5, taskDurationMs: 20 },
   });
   const { client, sim } = stack;

@@ -41,7 +41,13 @@ interface SnapRow {
 Deno.test("e2e: snapshots and backups against the simulator", async (t) => {
   const stack = await startStack({
     mode: "admin",
-    env: { PROXMOX_MCP_CONFIRM_WITHOUT_ELICITATION: "allow" },
+    env: {
+      PROXMOX_MCP_CONFIRM_WITHOUT_ELICITATION: "allow",
+      // These tests make many changes in a row; the default limits (e.g. 5 destructive calls a minute) are not the subject.
+      PROXMOX_MCP_RATE_LIMIT_PER_MINUTE: "10000",
+      PROXMOX_MCP_RATE_LIMIT_WRITES_PER_MINUTE: "10000",
+      PROXMOX_MCP_RATE_LIMIT_DESTRUCTIVE_PER_MINUTE: "10000",
+    },
     simOptions: { nodes: 3, guests: 12, seed: 5, taskDurationMs: 20 },
   });
   const { client, sim } = stack;
@@ -254,6 +260,27 @@ Deno.test("e2e: snapshots and backups against the simulator", async (t) => {
         }
       },
     );
+
+    await t.step("read-only mode: snapshot and backup are listed narrowed to action=list", async () => {
+      const ro = await startStack({ sim, mode: "read-only" });
+      try {
+        const { tools } = await ro.client.listTools();
+        for (const name of ["snapshot", "backup"]) {
+          const tool = tools.find((x) => x.name === name);
+          assert(tool, `${name} is not listed in read-only mode`);
+          assertEquals(tool.annotations?.readOnlyHint, true, `${name} read-only view`);
+          const action = (tool.inputSchema.properties as Record<string, { enum?: string[] }>).action;
+          assertEquals(action?.enum, ["list"], `${name} actions`);
+        }
+        const snaps = ok(await call(ro.client, "snapshot", { vmid: 111 }), "read-only snapshot list");
+        assertEquals((snaps.snapshots as SnapRow[]).map((r) => r.name), ["op_snap"]);
+        ok(await call(ro.client, "backup", { action: "list", vmid: 111 }), "read-only backup list");
+        const create = await call(ro.client, "snapshot", { vmid: 111, action: "create", name: "nope" });
+        assert(create.isError, "create must be refused in read-only mode");
+      } finally {
+        await ro.close();
+      }
+    });
 
     await t.step("every request the tools sent was valid under the official schema (no 400, no 501)", () => {
       const bad = sim.requests.filter((r) => r.status === 400 || r.status === 501);
