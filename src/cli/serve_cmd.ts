@@ -3,7 +3,9 @@
  * @module
  */
 import { ConfigError } from "../config/errors.ts";
-import { loadConfig } from "../config/load.ts";
+import { loadConfigDetailed } from "../config/load.ts";
+import { log, setupLogging } from "../log.ts";
+import { dropPermissions, dropPlanFromConfig } from "../runtime/drop_permissions.ts";
 import { serveStdioSession } from "./serve.ts";
 
 const HELP = `Usage: pve-mcp serve [--http] [--simulator] [--config FILE] [setting flags]
@@ -35,12 +37,16 @@ export async function runServeCommand(args: string[]): Promise<number> {
   }
   try {
     // Without an explicit env the loader reads the process environment and then removes secret variables from it.
-    const config = await loadConfig({ args: rest, ...(env ? { env } : {}) });
+    const loaded = await loadConfigDetailed({ args: rest, ...(env ? { env } : {}) });
+    await setupLogging(loaded.config.logging.level);
+    for (const warning of loaded.warnings) log("config").warn(warning);
+    // Once listening, give back what is no longer needed (env, start-up files, run/ffi/sys): see docs/install.md.
+    const drop = () => dropPermissions(dropPlanFromConfig(loaded));
     if (http) {
       const { serveHttp } = await import("../server/http/serve_http.ts");
-      await serveHttp(config);
+      await serveHttp(loaded.config, { afterStart: drop });
     } else {
-      await serveStdioSession(config);
+      await serveStdioSession(loaded.config, drop);
     }
     return 0;
   } catch (e) {

@@ -3,6 +3,7 @@
  * @module
  */
 import type { PveApi } from "../pve/types.ts";
+import type { SecretStore } from "../secrets/store.ts";
 import { GuestResolver } from "../pve/guests.ts";
 import type { CallClass, Principal, ToolDef, ToolFilter } from "../tools/registry.ts";
 
@@ -64,6 +65,8 @@ export interface App {
   policy: CallPolicy;
   audit: AuditSink;
   limiter: RateLimiter;
+  /** The secret store tools resolve `secret://NAME` from and put created secrets in (absent: not configured). */
+  secrets?: SecretStore;
   maxTaskWaitMs: number;
   /** Destructive calls from clients without elicitation: refused (default) or run unconfirmed. */
   confirmWithoutElicitation?: "refuse" | "allow";

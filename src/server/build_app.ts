@@ -8,15 +8,11 @@ import type { PveApi } from "../pve/types.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { ALL_TOOLS } from "../tools/all.ts";
 import { DEFAULT_TOOLSETS, type ToolFilter, type Toolset } from "../tools/registry.ts";
-import {
-  type App,
-  type AuditSink,
-  type ClusterHandle,
-  clusterHandle,
-  NO_AUDIT,
-  NO_LIMIT,
-  type RateLimiter,
-} from "./app.ts";
+import { type App, type AuditSink, type ClusterHandle, clusterHandle, NO_AUDIT, type RateLimiter } from "./app.ts";
+import { openAuditLog } from "../audit/from_config.ts";
+import { createRateLimiter } from "../guard/rate_limit.ts";
+import { openSecretStore } from "../secrets/open.ts";
+import type { PveTlsOptions } from "../pve/client.ts";
 import { VERSION } from "../version.ts";
 
 type ClusterConfig = Config["clusters"][string];
@@ -38,17 +34,16 @@ function clientFor(name: string, c: ClusterConfig, cred: Credential): PveApi & {
       `Cluster "${name}" has no usable credential: set a token id and secret, or a user and password`,
     );
   }
-  return createPveClient({
-    host: c.host,
-    port: c.port,
-    tls: {
-      ...(c.caFile ? { caFile: c.caFile } : {}),
-      ...(c.fingerprint ? { fingerprint: c.fingerprint } : {}),
-      ...(c.verifySsl ? {} : { insecure: true }),
-    },
-    auth,
-    timeoutMs: c.timeoutMs,
-  });
+  return createPveClient({ host: c.host, port: c.port, tls: tlsOptions(c), auth, timeoutMs: c.timeoutMs });
+}
+
+/** The PVE client's TLS settings for a cluster: CA file, pinned fingerprint, or the explicit insecure opt-in. */
+export function tlsOptions(c: ClusterConfig): PveTlsOptions {
+  return {
+    ...(c.caFile ? { caFile: c.caFile } : {}),
+    ...(c.fingerprint ? { fingerprint: c.fingerprint } : {}),
+    ...(c.verifySsl ? {} : { insecure: true }),
+  };
 }
 
 /** The tool filter of a configuration's policy; no toolsets named means the defaults, not nothing. */
@@ -61,7 +56,10 @@ export function toolFilter(p: Config["policy"]): ToolFilter {
   };
 }
 
-/** Optional hooks the caller supplies (HTTP serving adds audit and limits; tests inject their own). */
+/**
+ * Hooks the caller may supply instead of the configured ones (HTTP serving shares its audit log and limiter with the
+ * listener; tests inject their own). Absent: the audit log of `audit.path`, token buckets of `rateLimit`.
+ */
 export interface BuildOptions {
   audit?: AuditSink;
   limiter?: RateLimiter;
@@ -85,6 +83,9 @@ export async function buildApp(
     }
     clusters.set(name, clusterHandle(name, read, write));
   }
+  // Opened here, closed by `close` (a caller that passes its own audit log closes it itself).
+  const ownAudit = opts.audit === undefined ? await openAuditLog(config.audit) : undefined;
+  const secrets = await openSecretStore(config.secrets);
   const p = config.policy;
   const app: App = {
     name: "pve-mcp",
@@ -94,11 +95,17 @@ export async function buildApp(
     tools: ALL_TOOLS,
     filter: toolFilter(p),
     policy: createPolicy({ mode: p.mode, guests: p.guests, protected: p.protected, agentExec: p.agentExec }),
-    audit: opts.audit ?? NO_AUDIT,
-    limiter: opts.limiter ?? NO_LIMIT,
+    audit: opts.audit ?? ownAudit ?? NO_AUDIT,
+    limiter: opts.limiter ?? createRateLimiter(config.rateLimit),
+    ...(secrets ? { secrets } : {}),
     maxTaskWaitMs: p.maxTaskWaitSeconds * 1000,
     confirmWithoutElicitation: p.confirmWithoutElicitation,
   };
-  await Promise.resolve();
-  return { app, close: () => Promise.resolve(clients.forEach((c) => c.close())) };
+  return {
+    app,
+    close: async () => {
+      for (const c of clients) c.close();
+      await ownAudit?.close();
+    },
+  };
 }

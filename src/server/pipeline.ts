@@ -198,6 +198,7 @@ export async function runTool(
     progress: env.progress ?? (() => Promise.resolve()),
     noteTask: (upid) => upids.push(upid),
     maxTaskWaitMs: app.maxTaskWaitMs,
+    ...(app.secrets ? { secrets: app.secrets } : {}),
   };
 
   let confirmedBy: string | undefined;

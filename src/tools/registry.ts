@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { PveApi } from "../pve/types.ts";
 import type { GuestRef } from "../pve/guests.ts";
+import type { SecretStore } from "../secrets/store.ts";
 
 /** Operating modes, from least to most powerful. */
 export const MODES = ["read-only", "operator", "admin"] as const;
@@ -100,6 +101,8 @@ export interface ToolContext {
   noteTask(upid: string): void;
   /** Longest time a tool may wait for a PVE task, in milliseconds. */
   maxTaskWaitMs: number;
+  /** The server's secret store (`secret://NAME` references; created secrets), when one is configured. */
+  secrets?: SecretStore;
 }
 
 /** What a change will do: shown to the human who confirms it, and returned by a dry run. */

@@ -17,7 +17,7 @@ import type { PveApi } from "../../pve/types.ts";
 import { type CallClass, classOf, type Principal } from "../../tools/registry.ts";
 import { startAdminServer } from "../admin.ts";
 import { type App, clusterHandle } from "../app.ts";
-import { buildApp } from "../build_app.ts";
+import { buildApp, tlsOptions } from "../build_app.ts";
 import { buildMcpServer } from "../mcp.ts";
 import { type HttpCallLimiter, httpCallLimiter } from "./call_limit.ts";
 import { Metrics } from "./metrics.ts";
@@ -97,11 +97,7 @@ function pveTokenConnector(config: Config): (cred: PveTokenCredential) => PveApi
     createPveClient({
       host: c.host,
       port: c.port,
-      tls: {
-        ...(c.caFile ? { caFile: c.caFile } : {}),
-        ...(c.fingerprint ? { fingerprint: c.fingerprint } : {}),
-        ...(c.verifySsl ? {} : { insecure: true }),
-      },
+      tls: tlsOptions(c),
       auth: { tokenId: cred.tokenId, tokenSecret: cred.secret },
       timeoutMs: c.timeoutMs,
       retries: 0,
@@ -116,6 +112,8 @@ export interface ServeHttpOptions {
   onReady?: (urls: { mcp: string; admin: string }) => void;
   /** Leave logging as it is (tests). */
   keepLogging?: boolean;
+  /** Runs once both listeners are up, before serving (the CLI drops permissions here). */
+  afterStart?: () => Promise<unknown>;
 }
 
 /** Runs `serve --http` until SIGINT or SIGTERM (or `opts.signal`). */
@@ -174,6 +172,7 @@ export async function serveHttp(config: Config, opts: ServeHttpOptions = {}): Pr
         return undefined;
       },
     });
+    await opts.afterStart?.();
     log("server").info("Serving MCP over HTTP in {mode} mode; stop with Ctrl-C", { mode: app.filter.mode });
     opts.onReady?.({ mcp: mcp.url, admin: admin.url });
     await new Promise<void>((resolve) => {
