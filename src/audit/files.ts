@@ -1,7 +1,7 @@
 /**
  * File layout of an audit log. `audit.path` names either a directory (the active file is `audit.jsonl` inside it) or
  * the active file itself (`/var/log/pve-mcp/audit.jsonl`). Rotated files sit beside the active file as
- * `<stem>-000001.jsonl`, `<stem>-000002.jsonl`, … and form one chain in that order, the active file last.
+ * `<stem>-000001<ext>`, `<stem>-000002<ext>`, … and form one chain in that order, the active file last.
  * @module
  */
 import { basename, dirname, join } from "node:path";
@@ -17,29 +17,50 @@ export interface AuditLocation {
   active: string;
 }
 
-/** A path ending in `.jsonl` names the active file; anything else names the log directory. */
+/**
+ * Where `audit.path` points: an existing directory, or a path ending in `/`, or a name without an extension is the log
+ * directory (active file `audit.jsonl` inside); a name with an extension (`audit.jsonl`, `mcp-audit.log`) is the
+ * active file itself.
+ */
 export function auditLocation(path: string): AuditLocation {
   const trimmed = path.replace(/\/+$/, "") || "/";
-  if (trimmed.endsWith(".jsonl") && !path.endsWith("/")) return { dir: dirname(trimmed), active: basename(trimmed) };
+  let isDir = path.endsWith("/");
+  if (!isDir) {
+    try {
+      isDir = Deno.statSync(trimmed).isDirectory;
+    } catch {
+      isDir = false;
+    }
+  }
+  if (!isDir && /.\.[A-Za-z0-9]{1,10}$/.test(basename(trimmed))) {
+    return { dir: dirname(trimmed), active: basename(trimmed) };
+  }
   return { dir: trimmed, active: ACTIVE_FILE };
 }
 
-function stem(active: string): string {
-  return active.replace(/\.jsonl$/, "");
+function splitName(active: string): { stem: string; ext: string } {
+  const m = /^(.+?)(\.[A-Za-z0-9]{1,10})$/.exec(active);
+  return m?.[1] !== undefined && m[2] !== undefined ? { stem: m[1], ext: m[2] } : { stem: active, ext: "" };
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function rotatedPattern(active: string): RegExp {
-  return new RegExp(`^${stem(active).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d{6,})\\.jsonl$`);
+  const { stem, ext } = splitName(active);
+  return new RegExp(`^${escape(stem)}-(\\d{6,})${escape(ext)}$`);
 }
 
-/** Name of the `n`-th rotated file of a log whose active file is `active`. */
+/** Name of the `n`-th rotated file of a log whose active file is `active` (`audit.jsonl` → `audit-000001.jsonl`). */
 export function rotatedName(active: string, n: number): string {
-  return `${stem(active)}-${String(n).padStart(6, "0")}.jsonl`;
+  const { stem, ext } = splitName(active);
+  return `${stem}-${String(n).padStart(6, "0")}${ext}`;
 }
 
 /** Whether `name` is a rotated file of some log (`audit-000001.jsonl`). */
 export function isRotatedName(name: string): boolean {
-  return /-\d{6,}\.jsonl$/.test(name);
+  return /-\d{6,}(\.[A-Za-z0-9]{1,10})?$/.test(name);
 }
 
 /** One file of a log. `index` is the rotation number (the active file has `Infinity`). */

@@ -241,3 +241,21 @@ Deno.test("audit log: audit.path may name the active file; rotated files sit bes
     await t.cleanup();
   }
 });
+
+Deno.test("audit log: any file name with an extension works as the active file (mcp-audit.log)", async () => {
+  const t = await tempLogDir();
+  try {
+    const path = `${t.root}/mcp-audit.log`;
+    const log = await createAuditLog({ path, key: KEY, maxBytes: 900 });
+    for (let i = 0; i < 5; i++) await log.write(entry());
+    await log.close();
+    const names = (await listAuditFiles(auditLocation(path))).map((f) => f.name);
+    assertEquals(names[0], "mcp-audit-000001.log");
+    assertEquals(names[names.length - 1], "mcp-audit.log");
+    assertEquals((await verifyAudit(path, KEY)).records, 5);
+    assertEquals(auditLocation(`${t.root}/logs`).active, "audit.jsonl", "no extension: a directory");
+    assertEquals(auditLocation(`${t.root}/x.jsonl/`).dir, `${t.root}/x.jsonl`, "trailing slash: a directory");
+  } finally {
+    await t.cleanup();
+  }
+});
