@@ -18,7 +18,7 @@ Commands:
   role                           Print the least-privilege PVE role for the enabled tools (pveum commands)
   tools                          List the tools the configuration enables
 
-Options: --help (also after a command), --version
+Options: --help (also after a command), --version, --test (= config check)
 Exit codes: 0 success, 1 failure at run time, 2 bad usage or configuration.
 Docs: README.md and docs/ — configuration.md lists every setting.`;
 
@@ -41,10 +41,8 @@ export async function main(args: string[]): Promise<number> {
       return (await import("../sim/cli.ts")).runSimulateCommand(rest);
     case "config":
       return (await import("./config_cmd.ts")).runConfigCommand(rest);
-    case "secrets":
-      return (await import("./secrets_cmd.ts")).runSecretsCommand(rest);
-    case "config":
-      return (await import("./config_cmd.ts")).runConfigCommand(rest);
+    case "--test": // alias of `config check`, as users of other Proxmox MCP servers know it
+      return (await import("./config_cmd.ts")).runConfigCommand(["check", ...rest]);
     case "secrets":
       return (await import("./secrets_cmd.ts")).runSecretsCommand(rest);
     case "tokens":
