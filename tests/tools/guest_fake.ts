@@ -7,7 +7,7 @@ import { encodeParams } from "../../src/pve/encode.ts";
 import type { GuestRef } from "../../src/pve/guests.ts";
 import { type PveApi, PveError, type PveRequest, type PveResult } from "../../src/pve/types.ts";
 import type { ToolContext } from "../../src/tools/registry.ts";
-import { SecretStoreError } from "../../src/secrets/store.ts";
+import { type SecretStore, SecretStoreError } from "../../src/secrets/store.ts";
 
 /** A request as sent on the wire: method, path and form/query values as strings. */
 export interface Sent {
@@ -69,7 +69,7 @@ export function fakeContext(opts: {
     const node = /^\/nodes\/([^/]+)/.exec(s.path)?.[1] ?? "pve1";
     return s.method === "PUT" && s.path.endsWith("/config") ? null : upid(node, "task", 100);
   }
-  const ctx: ToolContext & { secrets?: unknown } = {
+  const ctx: ToolContext & { secrets?: SecretStore } = {
     pve: api,
     pveWrite: api,
     cluster: "default",
@@ -86,13 +86,17 @@ export function fakeContext(opts: {
   };
   if (opts.secrets) {
     const store = opts.secrets;
-    ctx.secrets = {
-      get: (name: string) =>
-        name in store
-          ? Promise.resolve(store[name] as string)
-          : Promise.reject(new SecretStoreError("not_found", `No secret named "${name}" in the store`)),
+    const missing = (name: string) => new SecretStoreError("not_found", `No secret named "${name}" in the store`);
+    const fakeStore: SecretStore = {
+      path: "/fake/secrets.json",
+      get: (name) => (name in store ? Promise.resolve(store[name] as string) : Promise.reject(missing(name))),
+      has: (name) => Promise.resolve(name in store),
+      set: () => Promise.reject(new Error("the fake store is read-only")),
+      list: () => Promise.resolve([]),
+      rm: () => Promise.resolve(false),
       touchLastUsed: () => Promise.resolve(),
     };
+    ctx.secrets = fakeStore;
   }
   return { ctx, sent };
 }
