@@ -7,7 +7,7 @@ import { createPveClient } from "../pve/client.ts";
 import type { PveApi } from "../pve/types.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { ALL_TOOLS } from "../tools/all.ts";
-import { DEFAULT_TOOLSETS, type ToolFilter, type Toolset } from "../tools/registry.ts";
+import { DEFAULT_TOOLSETS, type ToolFilter, type Toolset, TOOLSETS } from "../tools/registry.ts";
 import { type App, type AuditSink, type ClusterHandle, clusterHandle, NO_AUDIT, type RateLimiter } from "./app.ts";
 import { openAuditLog } from "../audit/from_config.ts";
 import { createRateLimiter } from "../guard/rate_limit.ts";
@@ -46,11 +46,11 @@ export function tlsOptions(c: ClusterConfig): PveTlsOptions {
   };
 }
 
-/** The tool filter of a configuration's policy; no toolsets named means the defaults, not nothing. */
+/** The tool filter of a configuration's policy: no toolsets named means the defaults, `all` every toolset. */
 export function toolFilter(p: Config["policy"]): ToolFilter {
   return {
     mode: p.mode,
-    toolsets: p.toolsets.length ? p.toolsets as Toolset[] : DEFAULT_TOOLSETS,
+    toolsets: p.toolsets.includes("all") ? TOOLSETS : p.toolsets.length ? p.toolsets as Toolset[] : DEFAULT_TOOLSETS,
     allowTools: p.allowTools,
     denyTools: p.denyTools,
   };

@@ -99,7 +99,7 @@ export function sessionFilter(app: App, principal: Principal): ToolFilter {
 export function buildMcpServer(app: App, principal: Principal): McpServer {
   const server = new McpServer(
     { name: app.name, version: app.version },
-    { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
   const clusterNames = [...app.clusters.keys()];
   const tools = selectTools(app.tools, sessionFilter(app, principal));
@@ -111,7 +111,7 @@ export function buildMcpServer(app: App, principal: Principal): McpServer {
       // Output schemas are not listed: they would add ~40% to tools/list. Results keep the shapes in docs/tools.md
       // (tests check every structured result against the tool's zod output schema).
       inputSchema: compact(listedInput(app, def, clusterNames)),
-      annotations: { title: def.title, ...def.annotations },
+      annotations: def.annotations,
     }, (args: Record<string, unknown>, ctx) => {
       const token = ctx.mcpReq._meta?.progressToken;
       let step = 0;

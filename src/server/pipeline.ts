@@ -278,13 +278,11 @@ export async function runTool(
   try {
     await app.audit.write({ ...base, phase: "intent", ...(confirmedBy ? { reason: confirmedBy } : {}) });
   } catch (e) {
-    if (cls !== "read") {
-      finish("audit_failed");
-      return toolError(
-        `Cannot run ${def.name}: the audit log could not be written, so no change was made (${(e as Error).message})`,
-      );
-    }
-    log("audit").warn("Audit intent for {tool} not written: {error}", { tool: def.name, error: String(e) });
+    // The audit log decides what must be durable: it rejects changes it cannot record, and reads only when
+    // `audit.failReadsOnError` is on. Either way nothing is sent upstream.
+    finish("audit_failed");
+    const what = cls === "read" ? "nothing was read" : "no change was made";
+    return toolError(`Cannot run ${def.name}: the audit log could not be written, so ${what} (${(e as Error).message})`);
   }
 
   try {
