@@ -4,6 +4,7 @@
  */
 import type { PveApi } from "../pve/types.ts";
 import type { SecretStore } from "../secrets/store.ts";
+import type { AuditReader } from "../tools/audit.ts";
 import { GuestResolver } from "../pve/guests.ts";
 import type { CallClass, Principal, ToolDef, ToolFilter } from "../tools/registry.ts";
 
@@ -67,6 +68,8 @@ export interface App {
   limiter: RateLimiter;
   /** The secret store tools resolve `secret://NAME` from and put created secrets in (absent: not configured). */
   secrets?: SecretStore;
+  /** Reads recent audit records (`audit_recent`), when an audit log is configured. */
+  auditReader?: AuditReader;
   maxTaskWaitMs: number;
   /** Destructive calls from clients without elicitation: refused (default) or run unconfirmed. */
   confirmWithoutElicitation?: "refuse" | "allow";

@@ -10,6 +10,9 @@ import { ALL_TOOLS } from "../tools/all.ts";
 import { DEFAULT_TOOLSETS, type ToolFilter, type Toolset, TOOLSETS } from "../tools/registry.ts";
 import { type App, type AuditSink, type ClusterHandle, clusterHandle, NO_AUDIT, type RateLimiter } from "./app.ts";
 import { openAuditLog } from "../audit/from_config.ts";
+import { resolveAuditKey } from "../audit/key.ts";
+import { readRecentAudit } from "../audit/tail.ts";
+import type { AuditReader } from "../tools/audit.ts";
 import { createRateLimiter } from "../guard/rate_limit.ts";
 import { openSecretStore } from "../secrets/open.ts";
 import type { PveTlsOptions } from "../pve/client.ts";
@@ -57,6 +60,19 @@ export function toolFilter(p: Config["policy"]): ToolFilter {
 }
 
 /**
+ * Reads the newest records of the configured audit log, verifying each with the log's key (resolved now, at start-up:
+ * the key file is not readable once permissions are dropped).
+ */
+async function auditReaderFor(a: Config["audit"], path: string): Promise<AuditReader> {
+  const { key } = await resolveAuditKey({
+    path,
+    ...(a.key ? { key: a.key } : {}),
+    ...(a.keyFile ? { keyFile: a.keyFile } : {}),
+  });
+  return (limit, filter) => readRecentAudit(path, { limit, key, filter: filter as never });
+}
+
+/**
  * Hooks the caller may supply instead of the configured ones (HTTP serving shares its audit log and limiter with the
  * listener; tests inject their own). Absent: the audit log of `audit.path`, token buckets of `rateLimit`.
  */
@@ -98,6 +114,7 @@ export async function buildApp(
     audit: opts.audit ?? ownAudit ?? NO_AUDIT,
     limiter: opts.limiter ?? createRateLimiter(config.rateLimit),
     ...(secrets ? { secrets } : {}),
+    ...(config.audit.path ? { auditReader: await auditReaderFor(config.audit, config.audit.path) } : {}),
     maxTaskWaitMs: p.maxTaskWaitSeconds * 1000,
     confirmWithoutElicitation: p.confirmWithoutElicitation,
   };

@@ -199,6 +199,7 @@ export async function runTool(
     noteTask: (upid) => upids.push(upid),
     maxTaskWaitMs: app.maxTaskWaitMs,
     ...(app.secrets ? { secrets: app.secrets } : {}),
+    ...(app.auditReader ? { auditReader: app.auditReader } : {}),
   };
 
   let confirmedBy: string | undefined;
@@ -282,7 +283,9 @@ export async function runTool(
     // `audit.failReadsOnError` is on. Either way nothing is sent upstream.
     finish("audit_failed");
     const what = cls === "read" ? "nothing was read" : "no change was made";
-    return toolError(`Cannot run ${def.name}: the audit log could not be written, so ${what} (${(e as Error).message})`);
+    return toolError(
+      `Cannot run ${def.name}: the audit log could not be written, so ${what} (${(e as Error).message})`,
+    );
   }
 
   try {

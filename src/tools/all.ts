@@ -24,6 +24,7 @@ import { guestDisk, guestNic } from "./guest_devices.ts";
 import { snapshot } from "./snapshots.ts";
 import { backup } from "./backups.ts";
 import { guestAgent } from "./agent.ts";
+import { auditRecent } from "./audit.ts";
 
 /** The registry: all tool definitions. */
 export const ALL_TOOLS: readonly ToolDef[] = [
@@ -59,4 +60,5 @@ export const ALL_TOOLS: readonly ToolDef[] = [
   backup,
   // guest agent
   guestAgent,
+  auditRecent,
 ] as unknown as readonly ToolDef[];

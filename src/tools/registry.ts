@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { PveApi } from "../pve/types.ts";
 import type { GuestRef } from "../pve/guests.ts";
 import type { SecretStore } from "../secrets/store.ts";
+import type { AuditReader } from "./audit.ts";
 
 /** Operating modes, from least to most powerful. */
 export const MODES = ["read-only", "operator", "admin"] as const;
@@ -103,6 +104,8 @@ export interface ToolContext {
   maxTaskWaitMs: number;
   /** The server's secret store (`secret://NAME` references; created secrets), when one is configured. */
   secrets?: SecretStore;
+  /** Reads recent audit records, when an audit log is configured. */
+  auditReader?: AuditReader;
 }
 
 /** What a change will do: shown to the human who confirms it, and returned by a dry run. */

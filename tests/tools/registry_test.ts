@@ -57,7 +57,12 @@ Deno.test("registry: read-only mode lists only read-only tools; read-only wins o
   assert(ro.every((d) => d.annotations.readOnlyHint), "read-only mode lists a tool that changes things");
   const writers = ALL_TOOLS.filter((d) => !d.annotations.readOnlyHint);
   for (const w of writers) {
-    const reason = unavailableReason(w as ToolDef, { mode: "read-only", toolsets: TOOLSETS, allowTools: [w.name], denyTools: [] });
+    const reason = unavailableReason(w as ToolDef, {
+      mode: "read-only",
+      toolsets: TOOLSETS,
+      allowTools: [w.name],
+      denyTools: [],
+    });
     assert(reason?.includes("needs mode"), `${w.name}: allow list overrode read-only`);
   }
 });

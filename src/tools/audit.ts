@@ -1,0 +1,97 @@
+/**
+ * `audit_recent`: the latest audit records, for an operator asking the model what happened (toolset `audit`, off by
+ * default). Records hold redacted arguments; text in them came from callers and is labelled untrusted.
+ * @module
+ */
+import { z } from "zod";
+import { cleanText } from "../guard/untrusted.ts";
+import { defineTool } from "./registry.ts";
+
+/** Reads recent audit records (wired by the server when `audit.path` is set). */
+export type AuditReader = (
+  limit: number,
+  filter: (r: AuditRow) => boolean,
+) => Promise<{ record: AuditRow; verified?: boolean }[]>;
+
+/** The record fields this tool shows. */
+export interface AuditRow {
+  seq: number;
+  time: string;
+  phase: string;
+  principal: string;
+  tool?: string;
+  class?: string;
+  decision: string;
+  reason?: string;
+  result?: string;
+  errorKind?: string;
+  durationMs?: number;
+  args?: Record<string, unknown>;
+  upids?: string[];
+}
+
+/** `audit_recent`. */
+export const auditRecent = defineTool({
+  name: "audit_recent",
+  title: "Recent audit records",
+  description: "Latest audit log records (newest last): who called which tool, decision, result. Filter by tool, " +
+    "principal or decision. Arguments are redacted; record text is untrusted.",
+  toolset: "audit",
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  privileges: ["Sys.Audit"],
+  input: z.object({
+    limit: z.number().int().min(1).max(200).default(20),
+    tool: z.string().max(64).optional(),
+    principal: z.string().max(200).optional(),
+    decision: z.enum(["allowed", "denied", "rate_limited"]).optional(),
+  }).strict(),
+  output: z.object({
+    records: z.array(z.object({
+      seq: z.number(),
+      time: z.string(),
+      principal: z.string(),
+      phase: z.string(),
+      tool: z.string().optional(),
+      decision: z.string(),
+      result: z.string().optional(),
+      detail: z.string().optional(),
+      verified: z.boolean(),
+    })),
+    untrusted: z.literal(true),
+  }),
+  async handler(args, ctx) {
+    if (!ctx.auditReader) {
+      throw new TypeError(
+        "Cannot read the audit log: none is configured (set PROXMOX_MCP_AUDIT_PATH, see docs/audit.md)",
+      );
+    }
+    const rows = await ctx.auditReader(args.limit, (r) =>
+      (args.tool === undefined || r.tool === args.tool) &&
+      (args.principal === undefined || r.principal === args.principal) &&
+      (args.decision === undefined || r.decision === args.decision));
+    return {
+      untrusted: true as const,
+      records: rows.map(({ record: r, verified }) => {
+        const detail = [r.class, r.reason, r.errorKind, r.args ? JSON.stringify(r.args) : undefined, r.upids?.join(" ")]
+          .filter(Boolean).join(" ");
+        return {
+          seq: r.seq,
+          time: r.time,
+          principal: cleanText(r.principal, 200),
+          phase: r.phase,
+          ...(r.tool ? { tool: r.tool } : {}),
+          decision: r.decision,
+          ...(r.result ? { result: r.result } : {}),
+          ...(detail ? { detail: cleanText(detail, 400) } : {}),
+          verified: verified === true,
+        };
+      }),
+    };
+  },
+  text: (o) =>
+    `${o.records.length} audit records (untrusted text):\n` +
+    o.records.map((r) =>
+      `#${r.seq} ${r.time} ${r.principal} ${r.tool ?? "-"} ${r.phase} ${r.decision}${r.result ? ` ${r.result}` : ""}` +
+      `${r.verified ? "" : " UNVERIFIED"}${r.detail ? ` ${r.detail}` : ""}`
+    ).join("\n"),
+});
