@@ -5,18 +5,17 @@
 import { z } from "zod";
 
 /** A guest id (`pve-vmid`: 100 to 999999999). */
-export const VmId = z.number().int().min(100).max(999_999_999).describe("Guest id (100-999999999)");
+export const VmId = z.number().int().min(100).max(999_999_999);
 
 /** A node name (`pve-node`): a DNS label. */
 export const NodeName = z.string().regex(
   /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/,
   "must be a node name like pve1",
-)
-  .describe("Node name");
+);
 
 /** A storage id (`pve-storage-id`). */
 export const StorageId = z.string().regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, "must be a storage id like local-lvm")
-  .max(100).describe("Storage id");
+  .max(100);
 
 /** A task id (UPID). */
 export const Upid = z.string().regex(
@@ -34,4 +33,4 @@ export const PoolId = z.string().regex(/^[A-Za-z0-9_\-.]+$/, "must be a pool nam
 export const GuestType = z.enum(["qemu", "lxc"]);
 
 /** Opaque pagination cursor. */
-export const Cursor = z.string().max(64).describe("Cursor from a previous page's next_cursor");
+export const Cursor = z.string().max(64).describe("next_cursor of the previous page");

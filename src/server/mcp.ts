@@ -52,7 +52,7 @@ function listedInput(app: App, def: ToolDef, clusterNames: string[]): z.ZodObjec
   let input: z.ZodObject = def.input;
   if (canBeDestructive(def)) {
     input = input.extend({
-      dry_run: z.boolean().optional().describe("Return the plan only; change nothing"),
+      dry_run: z.boolean().optional().describe("Plan only, change nothing"),
     });
   }
   if (clusterNames.length > 1) {
@@ -65,15 +65,28 @@ function listedInput(app: App, def: ToolDef, clusterNames: string[]): z.ZodObjec
   return input;
 }
 
+/** Removes `pattern` keywords: regexes cost many bytes and say little to a model; the server checks them anyway. */
+function withoutPatterns(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutPatterns);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.entries(v).filter(([k, x]) => !(k === "pattern" && typeof x === "string")).map(([k, x]) => [
+      k,
+      k === "properties" || k === "items" || k === "anyOf" || typeof x === "object" ? withoutPatterns(x) : x,
+    ]),
+  );
+}
+
 /**
- * The schema as listed in tools/list: zod's JSON Schema without the `$schema` URI (the list is read by the model on
- * every turn, so its bytes are a cost). Validation still runs on the full zod schema.
+ * The schema as listed in tools/list: zod's JSON Schema without the `$schema` URI and regex patterns (the list is
+ * read by the model on every turn, so its bytes are a cost). Validation still runs on the full zod schema, whose
+ * messages say what a value must look like.
  */
 function compact(schema: z.ZodObject): StandardSchemaWithJSON<Record<string, unknown>> {
   const std = schema["~standard"] as unknown as StandardSchemaWithJSON<Record<string, unknown>>["~standard"];
   const trim = (json: Record<string, unknown>) => {
     const { $schema: _drop, ...rest } = json;
-    return rest;
+    return withoutPatterns(rest) as Record<string, unknown>;
   };
   return {
     "~standard": {

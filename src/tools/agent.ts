@@ -127,6 +127,7 @@ export const guestAgent = defineTool({
     // ping is a POST in PVE, so the read-only view leaves it out (osinfo answers only when the agent runs).
     actions: ["osinfo", "fsinfo", "network", "users", "hostname", "time"],
     privileges: ["VM.GuestAgent.Audit"],
+    params: ["vmid"],
   },
   classify: (a) => (a.action === "exec" || a.action === "file_write" ? "write" : "read"),
   target: (a) => a.vmid,

@@ -239,7 +239,11 @@ export const backup = defineTool({
   privileges: ["VM.Backup", "VM.Allocate", "Datastore.AllocateSpace", "Datastore.Audit", "Datastore.Allocate"],
   input: Input,
   output: Out,
-  readView: { actions: ["list"], privileges: ["Datastore.Audit"] },
+  readView: {
+    actions: ["list"],
+    privileges: ["Datastore.Audit"],
+    params: ["vmid", "node", "storage", "include_notes", "limit", "cursor"],
+  },
   classify: classifyBackup,
   target: backupTarget,
   plan: backupPlan,

@@ -5,7 +5,7 @@
 import { z } from "zod";
 
 /** Page size argument shared by listing tools. */
-export const PageLimit = z.number().int().min(1).max(5000).default(200).describe("Rows per page (1-5000)");
+export const PageLimit = z.number().int().min(1).max(5000).default(200);
 
 /** One page of `items` starting at `cursor`, and the cursor of the next page when there is one. */
 export function paginate<T>(items: readonly T[], limit: number, cursor?: string): { items: T[]; next?: string } {

@@ -136,7 +136,14 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
    * Read actions of a tool that also changes things: in read-only sessions the tool is listed narrowed to these
    * actions (and these privileges), with read-only annotations, instead of being hidden.
    */
-  readView?: { actions: readonly [string, ...string[]]; privileges: readonly string[]; field?: string };
+  readView?: {
+    actions: readonly [string, ...string[]];
+    privileges: readonly string[];
+    /** The enum argument that names the action (default `action`). */
+    field?: string;
+    /** The arguments the read actions take (default: all); the others are left out of the read-only listing. */
+    params?: readonly string[];
+  };
   /** Class of one call; by default derived from the annotations. */
   classify?: (args: z.infer<I>) => CallClass;
   /** Guest the call targets, for selectors and protection. */
@@ -205,9 +212,11 @@ export function readOnlyView(def: ToolDef): ToolDef {
   const dflt = (orig as { def?: { defaultValue?: unknown } } | undefined)?.def?.defaultValue;
   const action = z.enum(view.actions);
   const narrowed = typeof dflt === "string" && view.actions.includes(dflt) ? action.default(dflt as never) : action;
+  const keep = view.params ? Object.fromEntries([...view.params, field].map((k) => [k, true as const])) : undefined;
+  const base = keep ? def.input.pick(keep as Record<string, true> & Record<number, never>) : def.input;
   return {
     ...def,
-    input: def.input.extend({ [field]: orig?.description ? narrowed.describe(orig.description) : narrowed }),
+    input: base.extend({ [field]: orig?.description ? narrowed.describe(orig.description) : narrowed }),
     annotations: { ...def.annotations, readOnlyHint: true, destructiveHint: false, idempotentHint: true },
     privileges: view.privileges,
   };

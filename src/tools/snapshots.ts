@@ -151,7 +151,7 @@ export const snapshot = defineTool({
     snapshots: z.array(SnapshotOut).optional(),
     current_parent: z.string().optional(),
   }),
-  readView: { actions: ["list"], privileges: ["VM.Audit"] },
+  readView: { actions: ["list"], privileges: ["VM.Audit"], params: ["vmid", "include_notes"] },
   classify: classifySnapshot,
   target: (args) => args.vmid,
   plan: snapshotPlan,

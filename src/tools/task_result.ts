@@ -24,7 +24,7 @@ export const TaskResult = z.object({
 export type TaskResultT = z.infer<typeof TaskResult>;
 
 /** The `wait` argument every task-starting tool takes. */
-export const WaitArg = z.boolean().default(true).describe("Wait for the task to finish (progress is reported)");
+export const WaitArg = z.boolean().default(true).describe("Wait for the task to end");
 
 /** How long stopping a task on cancellation may take. */
 const STOP_TIMEOUT_MS = 15_000;
