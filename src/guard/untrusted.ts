@@ -7,6 +7,7 @@
 // C0/C1 controls except tab and newline, zero-width and bidi controls, BOM, Unicode tag characters, and
 // variation selectors that can hide text.
 const INVISIBLE =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]|\uDB40[\uDC00-\uDC7F]/g;
 
 /** Default cap on one untrusted string, in characters. */

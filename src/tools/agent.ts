@@ -24,7 +24,10 @@ const FACTS = {
   time: "get-time",
 } as const;
 
-const GuestPath = z.string().min(1).max(4096).regex(/^[^\u0000]+$/, "must be a file path without NUL characters")
+const GuestPath = z.string().min(1).max(4096).refine(
+  (p) => !p.includes("\0"),
+  "must be a file path without NUL characters",
+)
   .describe("Absolute path inside the guest");
 
 const sleep = (ms: number, signal: AbortSignal) =>
