@@ -10,39 +10,6 @@ import { InfoOut, infoText, READ, table } from "./infra_common.ts";
 
 type Obj = Record<string, unknown>;
 
-/**
- * Where a newly created token secret goes. The secret store (src/secrets/) provides one; the server registers it at
- * start with {@linkcode setTokenSecretSink}. Implementations must never log or return the value.
- */
-export interface TokenSecretSink {
-  /** Stores `value` under `name` and returns its reference (`secret://NAME`). */
-  put(name: string, value: string): Promise<string>;
-}
-
-let sink: TokenSecretSink | undefined;
-
-/** Registers (or clears) the secret store that receives created token secrets. Integration point for src/secrets/. */
-export function setTokenSecretSink(next: TokenSecretSink | undefined): void {
-  sink = next;
-}
-
-/**
- * The sink for this call: the registered one, else the call context's secret store when it can store values
- * (`ctx.secrets.set(name, value)`, as src/secrets/ `SecretStore` does).
- */
-function sinkFor(ctx: ToolContext): TokenSecretSink | undefined {
-  if (sink) return sink;
-  const store = (ctx as ToolContext & { secrets?: { set?: unknown } }).secrets;
-  const set = store?.set;
-  if (typeof set !== "function") return undefined;
-  return {
-    put: async (name, value) => {
-      await (set as (n: string, v: string) => Promise<void>).call(store, name, value);
-      return `secret://${name}`;
-    },
-  };
-}
-
 /** A user id (`pve-userid`): `name@realm`. */
 export const UserId = z.string().regex(/^[^\s:/@!]+@[\w.-]+$/, "must be a user id like ops@pve").max(64);
 /** A token name (the part after `!`). */
@@ -64,12 +31,13 @@ export function tokenSecretName(userid: string, tokenid: string): string {
 export const accessInfo = defineTool({
   name: "access_info",
   title: "Access info",
-  description: "view users|groups|roles|acl|tokens (of userid, or all). Never shows secrets.",
+  description: "view users|groups|roles|acl|tokens (of userid, or all), or secrets: names in the server's secret " +
+    "store (for secret://NAME arguments). Never shows secret values.",
   toolset: "access",
   annotations: READ,
   privileges: ["Sys.Audit"], // tokens of one userid also need User.Modify (PVE: userid-group); all tokens come via users?full=1
   input: z.object({
-    view: z.enum(["users", "groups", "roles", "acl", "tokens"]).default("users"),
+    view: z.enum(["users", "groups", "roles", "acl", "tokens", "secrets"]).default("users"),
     userid: UserId.optional(),
   }).strict(),
   output: InfoOut,
@@ -97,6 +65,11 @@ export const accessInfo = defineTool({
       case "acl": {
         const rows = (await get<Obj[]>("/access/acl")).sort(by("path"));
         return { total: rows.length, ...table(rows, ["path", "type", "ugid", "roleid", "propagate"]) };
+      }
+      case "secrets": {
+        // Names and dates only: values never leave the store through a tool.
+        const rows = ctx.secrets ? (await ctx.secrets.list()) as unknown as Obj[] : [];
+        return { total: rows.length, ...table(rows, ["name", "created", "lastUsed"]) };
       }
       case "tokens": {
         let rows: Obj[];
@@ -187,7 +160,7 @@ export const accessToken = defineTool({
       await ctx.pveWrite.request({ method: "DELETE", path: tokenPath(args), signal: ctx.signal });
       return { tokenid: full, action: "deleted" };
     }
-    const store = sinkFor(ctx);
+    const store = ctx.secrets;
     if (!store) {
       throw new TypeError(
         `Cannot create token ${full}: no secret store is configured, and a token secret is never returned ` +
@@ -206,7 +179,9 @@ export const accessToken = defineTool({
     }
     let ref: string;
     try {
-      ref = await store.put(tokenSecretName(args.userid, args.tokenid), value);
+      const name = tokenSecretName(args.userid, args.tokenid);
+      await store.set(name, value);
+      ref = `secret://${name}`;
     } catch (e) {
       // Without a stored secret the token is useless and unrecoverable: remove it again.
       await ctx.pveWrite.request({ method: "DELETE", path: tokenPath(args), signal: ctx.signal }).catch((d) =>

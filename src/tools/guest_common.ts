@@ -204,7 +204,7 @@ export async function resolveSecretRef(value: string, ctx: ToolContext, field: s
   if (secretRefName(value) === undefined) {
     throw new TypeError(`${field}: "${value.slice(0, 40)}" is not a valid secret reference: use secret://NAME`);
   }
-  const store = (ctx as ToolContext & { secrets?: SecretStore }).secrets;
+  const store = ctx.secrets;
   try {
     return (await resolveSecretRefs(value, store)).value;
   } catch (e) {

@@ -1,4 +1,4 @@
-import { accessInfo, accessToken, setTokenSecretSink, tokenSecretName } from "../../src/tools/access.ts";
+import { accessInfo, accessToken, tokenSecretName } from "../../src/tools/access.ts";
 import { classOf } from "../../src/tools/registry.ts";
 import { PveError } from "../../src/pve/types.ts";
 import { assert, assertEquals, callTool, errorOf, fakeInfra, HOSTILE } from "./infra_fake.ts";
@@ -29,7 +29,6 @@ Deno.test("access_info: users, groups, roles, acl and tokens as tables; no secre
 });
 
 Deno.test("access_token: create without a secret store is refused before PVE is called", async () => {
-  setTokenSecretSink(undefined);
   const { ctx, sent } = fakeInfra({});
   const msg = await errorOf(() => callTool(accessToken, { action: "create", userid: "ops@pve", tokenid: "ci" }, ctx));
   assert(msg.includes("no secret store"), msg);
@@ -38,13 +37,7 @@ Deno.test("access_token: create without a secret store is refused before PVE is 
 
 Deno.test("access_token: create stores the secret and returns only its reference", async () => {
   const stored = new Map<string, string>();
-  setTokenSecretSink({
-    put: (name, value) => {
-      stored.set(name, value);
-      return Promise.resolve(`secret://${name}`);
-    },
-  });
-  try {
+  {
     const { ctx, sent } = fakeInfra({
       "POST /access/users/ops@pve/token/ci": {
         "full-tokenid": "ops@pve!ci",
@@ -52,6 +45,7 @@ Deno.test("access_token: create stores the secret and returns only its reference
         value: SECRET,
       },
     });
+    withStore(ctx, (name, value) => Promise.resolve(void stored.set(name, value)));
     const args = { action: "create", userid: "ops@pve", tokenid: "ci", comment: "CI" };
     assertEquals(classOf(accessToken as never, accessToken.input.parse(args)), "write");
     const out = await callTool<Record<string, unknown>>(accessToken, args, ctx);
@@ -65,25 +59,26 @@ Deno.test("access_token: create stores the secret and returns only its reference
     assertEquals(stored.get("pve-token.ops.pve.ci"), SECRET);
     assert(!JSON.stringify(out).includes(SECRET) && !accessToken.text(out as never).includes(SECRET), "secret leaked");
     assertEquals(sent[0]?.params, { comment: "CI", privsep: "1" });
-  } finally {
-    setTokenSecretSink(undefined);
   }
 });
 
 Deno.test("access_token: a store failure removes the new token again and never shows the secret", async () => {
-  setTokenSecretSink({ put: () => Promise.reject(new Error("disk full")) });
-  try {
+  {
     const { ctx, sent } = fakeInfra({
       "POST /access/users/ops@pve/token/ci": { "full-tokenid": "ops@pve!ci", info: {}, value: SECRET },
       "DELETE /access/users/ops@pve/token/ci": null,
     });
+    withStore(ctx, () => Promise.reject(new Error("disk full")));
     const msg = await errorOf(() => callTool(accessToken, { action: "create", userid: "ops@pve", tokenid: "ci" }, ctx));
     assert(msg.includes("token removed again") && !msg.includes(SECRET), msg);
     assertEquals(sent.map((s) => s.method), ["POST", "DELETE"]);
-  } finally {
-    setTokenSecretSink(undefined);
   }
 });
+
+/** Gives a fake tool context a secret store whose `set` is the given function. */
+function withStore(ctx: object, set: (name: string, value: string) => Promise<void>): void {
+  Object.assign(ctx, { secrets: { set } });
+}
 
 Deno.test("access_token: the context's secret store is used when it can store values", async () => {
   const stored = new Map<string, string>();
@@ -122,4 +117,21 @@ Deno.test("tokenSecretName: safe, lower-case, at most 64 characters and unique",
   const b = tokenSecretName("a".repeat(60) + "@pve", "t2");
   assert(a.length <= 64 && b.length <= 64 && a !== b, `${a} ${b}`);
   assert(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(tokenSecretName("x y@pam", "t")), "name is store-safe");
+});
+
+Deno.test("access_info: view secrets lists store names and dates, never values", async () => {
+  const { ctx, sent } = fakeInfra({});
+  const value = "canary-value-never-shown";
+  Object.assign(ctx, {
+    secrets: {
+      list: () => Promise.resolve([{ name: "ci-pass", created: "2026-01-01", updated: "2026-01-01" }]),
+      get: () => Promise.resolve(value),
+    },
+  });
+  const out = await callTool<{ rows?: unknown[][]; columns?: string[] }>(accessInfo, { view: "secrets" }, ctx);
+  assertEquals(out.rows?.[0]?.[0], "ci-pass");
+  assert(!JSON.stringify(out).includes(value), "secret value leaked");
+  assertEquals(sent.length, 0);
+  const none = await callTool<{ total: number }>(accessInfo, { view: "secrets" }, fakeInfra({}).ctx);
+  assertEquals(none.total, 0);
 });
