@@ -9,7 +9,7 @@ import { resolveAuditKey } from "../audit/key.ts";
 import { followAudit, readRecentAudit, type ReadRecord } from "../audit/tail.ts";
 import { formatVerifyResult, verifyAudit } from "../audit/verify.ts";
 import type { AuditRecord } from "../audit/types.ts";
-import { type CliIo, processIo } from "./tokens_cmd.ts";
+import { type CliIo, processIo } from "./cli_io.ts";
 
 const HELP = `Usage: pve-mcp audit <command> [PATH] [options]
 

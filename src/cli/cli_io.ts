@@ -1,11 +1,11 @@
 /**
- * Input and output of the `config` and `secrets` commands, so tests drive them in-process. The shape matches the
- * `CliIo` of the other commands (stdout/stderr writers, stdin, isTerminal, env) plus a few optional extras.
+ * Input and output of the CLI commands (`config`, `secrets`, `tokens`, `audit`), so tests drive them in-process:
+ * stdout/stderr writers, stdin, isTerminal, env, plus a few optional extras.
  * @module
  */
 import { createOutput, type Output } from "./output.ts";
 
-/** Where a command reads and writes. */
+/** Where a CLI command reads and writes; tests pass their own. */
 export interface CliIo {
   /** Writes text to standard output as is (add "\n" yourself). */
   stdout: (text: string) => void;
@@ -23,6 +23,8 @@ export interface CliIo {
   cwd?: string;
   /** Clock; default `Date.now`. */
   now?: () => number;
+  /** Stops long-running commands (`audit tail -f`); default: Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 /** The process's own standard streams. */

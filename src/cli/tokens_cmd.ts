@@ -10,36 +10,7 @@ import { defaultTokensFile, type DeviceTokenInfo, DeviceTokenStore } from "../au
 import { parseDuration } from "../auth/duration.ts";
 import { Registrations } from "../auth/registration.ts";
 import { type Mode, MODES, TOOLSETS } from "../tools/registry.ts";
-
-/** Where a CLI command reads and writes; tests pass their own. */
-export interface CliIo {
-  /** Writes text to standard output as is (add "\n" yourself). */
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  stdin?: ReadableStream<Uint8Array>;
-  /** Whether stdout is a terminal (human output) or a pipe. */
-  isTerminal: boolean;
-  /** Environment for configuration lookup; default the process environment. */
-  env?: Record<string, string | undefined>;
-  /** Stops long-running commands (`audit tail -f`); default: Ctrl-C. */
-  signal?: AbortSignal;
-}
-
-/** The process's own standard streams. */
-export function processIo(): CliIo {
-  const enc = new TextEncoder();
-  const write = (stream: typeof Deno.stdout | typeof Deno.stderr) => (text: string) => {
-    const bytes = enc.encode(text);
-    let written = 0;
-    while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
-  };
-  return {
-    stdout: write(Deno.stdout),
-    stderr: write(Deno.stderr),
-    stdin: Deno.stdin.readable,
-    isTerminal: Deno.stdout.isTerminal(),
-  };
-}
+import { type CliIo, processIo } from "./cli_io.ts";
 
 const HELP = `Usage: pve-mcp tokens <command> [options]
 

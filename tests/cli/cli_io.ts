@@ -1,5 +1,5 @@
 /** A captured CliIo for in-process CLI tests. */
-import type { CliIo } from "../../src/cli/tokens_cmd.ts";
+import type { CliIo } from "../../src/cli/cli_io.ts";
 
 export function captureIo(opts: { isTerminal?: boolean; env?: Record<string, string>; signal?: AbortSignal } = {}) {
   const out: string[] = [];
