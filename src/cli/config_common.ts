@@ -1,10 +1,13 @@
 /**
- * Helpers shared by the `config` subcommands: usage errors and loading the master key.
+ * Helpers shared by the `config` subcommands: usage errors, loading the master key and reading a secret file.
  * @module
  */
 import { KeyError, type MasterKey } from "../crypto/keys.ts";
 import { loadMasterKey } from "../crypto/key_source.ts";
+import { describeReadError } from "../config/sources.ts";
+import { parseSecretFile, type SecretFile } from "../secrets/sealed_file.ts";
 import { type CliIo, outputFor } from "./cli_io.ts";
+import type { Output } from "./output.ts";
 import { EXIT } from "./exit_codes.ts";
 import type { SecretsSettings } from "./secrets_settings.ts";
 
@@ -35,5 +38,20 @@ export async function cliKey(
     if (!(error instanceof KeyError)) throw error;
     out.error(error.message);
     return EXIT.USAGE;
+  }
+}
+
+/**
+ * Reads and parses the config, .env or store file at `path`; prints why it cannot (a `SecretFileError`'s message, else
+ * the read error) and returns undefined then.
+ */
+export async function readSecretFile(out: Output, path: string): Promise<SecretFile | undefined> {
+  try {
+    return parseSecretFile(path, await Deno.readTextFile(path));
+  } catch (error) {
+    out.error(
+      error instanceof Error && error.name === "SecretFileError" ? error.message : describeReadError(path, error),
+    );
+    return undefined;
   }
 }

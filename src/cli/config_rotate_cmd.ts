@@ -19,7 +19,7 @@ import {
 } from "../secrets/sealed_file.ts";
 import { parseCommandArgs } from "./cli_args.ts";
 import { type CliIo, outputFor } from "./cli_io.ts";
-import { cliKey, usage } from "./config_common.ts";
+import { cliKey, readSecretFile, usage } from "./config_common.ts";
 import { EXIT } from "./exit_codes.ts";
 import { resolveSecretsSettings, type SecretsSettings } from "./secrets_settings.ts";
 
@@ -246,15 +246,8 @@ export async function runMigrate(args: string[], io: CliIo): Promise<number> {
     if (typeof k === "number" || !k) return k ?? EXIT.USAGE;
     key = k;
   }
-  let file;
-  try {
-    file = parseSecretFile(path, await Deno.readTextFile(path));
-  } catch (error) {
-    out.error(
-      error instanceof Error && error.name === "SecretFileError" ? error.message : describeReadError(path, error),
-    );
-    return EXIT.FAILURE;
-  }
+  const file = await readSecretFile(out, path);
+  if (!file) return EXIT.FAILURE;
   const slots = file.slots.filter((s) => s.state === "legacy");
   if (slots.length === 0) {
     out.info(`Nothing to migrate in ${path}: no values of the Python server's format`);

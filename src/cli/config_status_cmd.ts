@@ -5,12 +5,11 @@
  */
 import { keyAgeDays } from "../crypto/key_source.ts";
 import { openValue, SealError } from "../crypto/sealed.ts";
-import { describeReadError } from "../config/sources.ts";
 import { fileModeWarning, windowsModeAdvice } from "../config/warnings.ts";
-import { parseSecretFile, type SlotState } from "../secrets/sealed_file.ts";
+import type { SlotState } from "../secrets/sealed_file.ts";
 import { parseCommandArgs } from "./cli_args.ts";
 import { type CliIo, outputFor } from "./cli_io.ts";
-import { cliKey, usage } from "./config_common.ts";
+import { cliKey, readSecretFile, usage } from "./config_common.ts";
 import { EXIT } from "./exit_codes.ts";
 import { resolveSecretsSettings } from "./secrets_settings.ts";
 
@@ -44,15 +43,8 @@ export async function runStatus(args: string[], io: CliIo): Promise<number> {
   for (const problem of problems) out.warn(problem);
   const key = await cliKey(io, settings, false);
   if (typeof key === "number") return key;
-  let file;
-  try {
-    file = parseSecretFile(path, await Deno.readTextFile(path));
-  } catch (error) {
-    out.error(
-      error instanceof Error && error.name === "SecretFileError" ? error.message : describeReadError(path, error),
-    );
-    return EXIT.FAILURE;
-  }
+  const file = await readSecretFile(out, path);
+  if (!file) return EXIT.FAILURE;
   let failed = false;
   const rows: Record<string, unknown>[] = [];
   for (const slot of file.slots) {
