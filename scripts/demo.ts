@@ -53,11 +53,15 @@ await show("node_info");
 await client.close();
 console.log(`\ntour finished in ${ms()}`);
 
-const cmd = `${deno} run -A ${main} serve --simulator`;
+// Deno fetched by npx lives in a throw-away cache: tell people the npx form instead of that path.
+const denoCmd = /[\\/](_npx|node_modules)[\\/]/.test(deno) ? "npx -y deno@2.9.6" : deno;
+const cmd = `${denoCmd} run -A ${main} serve --simulator`;
 console.log(bold("\nConnect your own MCP client to a server on the built-in simulator:"));
 console.log(`
 Claude Desktop (claude_desktop_config.json → "mcpServers"):
-  "pve-sim": { "command": "${deno}", "args": ["run", "-A", "${main}", "serve", "--simulator"] }
+  "pve-sim": { "command": "${denoCmd.split(" ")[0]}", "args": [${
+  [...denoCmd.split(" ").slice(1), "run", "-A", main, "serve", "--simulator"].map((a) => JSON.stringify(a)).join(", ")
+}] }
 
 Claude Code:
   claude mcp add pve-sim -- ${cmd}

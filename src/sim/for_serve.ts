@@ -11,13 +11,18 @@ export async function startSimulatorForServe(): Promise<{ env: Record<string, st
   const caFile = `${dir}/simulator-ca.pem`;
   await Deno.writeTextFile(caFile, sim.caCertPem, { mode: 0o600 });
   const token = sim.tokens.admin!;
+  // The secret goes through a 0600 file, as we recommend for real clusters, never through the environment.
+  const secretFile = `${dir}/token-secret`;
+  await Deno.writeTextFile(secretFile, token.secret, { mode: 0o600 });
   return {
     env: {
       PROXMOX_HOST: "127.0.0.1",
       PROXMOX_PORT: String(sim.port),
       PROXMOX_TOKEN_ID: token.tokenId,
-      PROXMOX_TOKEN_SECRET: token.secret,
+      PROXMOX_TOKEN_SECRET_FILE: secretFile,
       PROXMOX_CA_FILE: caFile,
+      // Show the audit trail too, unless the user chose a place for it.
+      ...(Deno.env.get("PROXMOX_MCP_AUDIT_PATH") ? {} : { PROXMOX_MCP_AUDIT_PATH: `${dir}/audit` }),
     },
     close: async () => {
       await sim.close();
