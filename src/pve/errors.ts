@@ -224,6 +224,10 @@ export function classifyNetworkFailure(text: string): { kind: PveErrorKind; reas
       reason: `the server certificate has expired or is not yet valid; renew it, or ${TLS_ADVICE}`,
     };
   }
+  // rustls names an abrupt close "peer closed connection without sending TLS close_notify": a reset, not a TLS fault.
+  if (/close_notify|peer closed connection/i.test(text)) {
+    return { kind: "connection", reason: "the connection was closed or reset by the server or the network" };
+  }
   if (/certificate|peer cert|tls|ssl|handshake|alert/i.test(text)) {
     return { kind: "tls", reason: `the TLS handshake failed (${cleanLine(text, 160)}); ${TLS_ADVICE}` };
   }
