@@ -2,14 +2,13 @@
  * `pve-mcp audit …`: verify the hash chain of the audit log, and show (or follow) its newest records.
  * @module
  */
-import { parseArgs } from "node:util";
-import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { resolveAuditKey } from "../audit/key.ts";
 import { followAudit, readRecentAudit, type ReadRecord } from "../audit/tail.ts";
 import { formatVerifyResult, verifyAudit } from "../audit/verify.ts";
 import type { AuditRecord } from "../audit/types.ts";
 import { type CliIo, processIo } from "./cli_io.ts";
+import { runSubcommand, UsageError } from "./subcommand.ts";
 
 const HELP = `Usage: pve-mcp audit <command> [PATH] [options]
 
@@ -28,8 +27,6 @@ Options:
   --config FILE      JSON configuration file
   --json             machine-readable output (tail: one record per line, as stored)
   --help             this text`;
-
-class UsageError extends Error {}
 
 function formatRecord(r: AuditRecord, verified: boolean | undefined): string {
   const parts = [
@@ -69,35 +66,22 @@ async function settings(opts: { path?: string; keyFile?: string; config?: string
   return { path, keyFile, key };
 }
 
+const OPTIONS = {
+  "key-file": { type: "string" },
+  config: { type: "string" },
+  json: { type: "boolean" },
+  n: { type: "string", short: "n" },
+  follow: { type: "boolean", short: "f" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** Runs `pve-mcp audit …` and returns the exit code (0 ok, 1 broken log or failure, 2 usage). */
 export async function runAuditCommand(args: string[], io: CliIo = processIo()): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        "key-file": { type: "string" },
-        config: { type: "string" },
-        json: { type: "boolean" },
-        n: { type: "string", short: "n" },
-        follow: { type: "boolean", short: "f" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    io.stderr(`${(e as Error).message}; run pve-mcp audit --help\n`);
-    return 2;
-  }
-  const { values: o, positionals } = parsed;
-  const [sub, pathArg, ...extra] = positionals;
-  if (o.help === true || sub === undefined || sub === "help") {
-    io.stdout(`${HELP}\n`);
-    return sub === undefined && o.help !== true ? 2 : 0;
-  }
-  try {
-    if (sub !== "verify" && sub !== "tail") throw new UsageError(`Unknown audit command "${sub}": use verify or tail`);
+  return await runSubcommand("audit", HELP, args, OPTIONS, io, async ({ values: o, sub, rest }) => {
+    const [pathArg, ...extra] = rest;
+    if (sub !== "verify" && sub !== "tail") {
+      throw new UsageError(`Unknown audit command "${sub}": use verify or tail`);
+    }
     if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
     const s = await settings({
       ...(pathArg !== undefined && { path: pathArg }),
@@ -144,16 +128,5 @@ export async function runAuditCommand(args: string[], io: CliIo = processIo()): 
       }
     }
     return 0;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`${e.message}; run pve-mcp audit --help\n`);
-      return 2;
-    }
-    if (e instanceof ConfigError) {
-      io.stderr(`${e.message}\n`);
-      return 2;
-    }
-    io.stderr(`${(e as Error).message}\n`);
-    return 1;
-  }
+  });
 }

@@ -3,14 +3,13 @@
  * (requests, approve, deny).
  * @module
  */
-import { parseArgs } from "node:util";
-import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { defaultTokensFile, type DeviceTokenInfo, DeviceTokenStore } from "../auth/device_tokens.ts";
 import { parseDuration } from "../auth/duration.ts";
 import { Registrations } from "../auth/registration.ts";
 import { type Mode, MODES, TOOLSETS } from "../tools/registry.ts";
 import { type CliIo, processIo } from "./cli_io.ts";
+import { runSubcommand, UsageError } from "./subcommand.ts";
 
 const HELP = `Usage: pve-mcp tokens <command> [options]
 
@@ -75,9 +74,6 @@ function parseExpires(v: string | undefined): number | undefined {
   }
 }
 
-/** A mistake in how the command was called (exit code 2). */
-class UsageError extends Error {}
-
 function state(t: DeviceTokenInfo, now: number): string {
   if (t.revoked !== undefined) return "revoked";
   if (t.expires !== undefined && Date.parse(t.expires) <= now) return "expired";
@@ -91,35 +87,20 @@ function table(rows: string[][]): string {
 
 const day = (iso: string | undefined) => iso === undefined ? "-" : iso.slice(0, 16).replace("T", " ");
 
+const OPTIONS = {
+  file: { type: "string" },
+  config: { type: "string" },
+  expires: { type: "string" },
+  mode: { type: "string" },
+  toolsets: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** Runs `pve-mcp tokens …` and returns the exit code (0 ok, 1 failure, 2 usage). */
 export async function runTokensCommand(args: string[], io: CliIo = processIo()): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        file: { type: "string" },
-        config: { type: "string" },
-        expires: { type: "string" },
-        mode: { type: "string" },
-        toolsets: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    io.stderr(`${(e as Error).message}; run pve-mcp tokens --help\n`);
-    return 2;
-  }
-  const { values: o, positionals } = parsed;
-  const [sub, arg, ...extra] = positionals;
-  if (o.help === true || sub === undefined || sub === "help") {
-    io.stdout(`${HELP}\n`);
-    return sub === undefined && o.help !== true ? 2 : 0;
-  }
-  try {
+  return await runSubcommand("tokens", HELP, args, OPTIONS, io, async ({ values: o, sub, rest }) => {
+    const [arg, ...extra] = rest;
     const needsArg = ["add", "revoke", "approve", "deny"].includes(sub);
     if (!["add", "list", "revoke", "requests", "approve", "deny"].includes(sub)) {
       throw new UsageError(`Unknown tokens command "${sub}": use add, list, revoke, requests, approve or deny`);
@@ -235,16 +216,5 @@ export async function runTokensCommand(args: string[], io: CliIo = processIo()):
       }
     }
     return 2;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`${e.message}; run pve-mcp tokens --help\n`);
-      return 2;
-    }
-    if (e instanceof ConfigError) {
-      io.stderr(`${e.message}\n`);
-      return 2;
-    }
-    io.stderr(`${(e as Error).message}\n`);
-    return 1;
-  }
+  });
 }
