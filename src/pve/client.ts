@@ -35,6 +35,7 @@ import {
   type PveRequest,
   type PveResult,
 } from "./types.ts";
+import { abortableSleep } from "./sleep.ts";
 
 export type { PveAuthOptions, PvePasswordAuth, PveTlsOptions, PveTokenAuth, TlsMode };
 
@@ -71,21 +72,6 @@ export interface PveClientOptions {
 
 const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "DELETE"]);
 const LOGIN_PATH = "/access/ticket";
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 class BodyTooLarge extends Error {}
 
@@ -162,7 +148,7 @@ export class PveClient implements PveApi {
     this.#baseMs = opts.backoff?.baseMs ?? 250;
     this.#maxMs = opts.backoff?.maxMs ?? 5_000;
     this.#maxBytes = opts.maxResponseBytes ?? 64 * 1024 * 1024;
-    this.#sleep = opts.sleep ?? defaultSleep;
+    this.#sleep = opts.sleep ?? abortableSleep;
     this.#random = opts.random ?? Math.random;
     this.#onCall = opts.onCall;
     this.#userAgent = opts.userAgent ?? "pve-mcp";

@@ -7,6 +7,7 @@ import { pvePath } from "./encode.ts";
 import { cleanLine } from "./errors.ts";
 import { type PveApi, PveError } from "./types.ts";
 import { parseUpid, type Upid } from "./upid.ts";
+import { abortableSleep } from "./sleep.ts";
 
 /** `GET /nodes/{node}/tasks/{upid}/status` data (fields PVE may omit are optional). */
 export interface TaskStatus {
@@ -71,21 +72,6 @@ export function isTaskSuccess(exitstatus: string | undefined): boolean {
   return exitstatus === "OK" || (exitstatus !== undefined && /^WARNINGS: \d+$/.test(exitstatus));
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 function parse(upid: string): Upid {
   try {
     return parseUpid(upid);
@@ -136,7 +122,7 @@ function describe(u: Upid): string {
 export async function waitForTask(api: PveApi, upid: string, opts: WaitForTaskOptions = {}): Promise<TaskOutcome> {
   const u = parse(upid);
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? defaultSleep;
+  const sleep = opts.sleep ?? abortableSleep;
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const initial = opts.pollMs?.initial ?? 300;
   const maxPoll = opts.pollMs?.max ?? 5_000;
