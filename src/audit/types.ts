@@ -54,29 +54,19 @@ export interface AuditEntry {
   remote?: string;
 }
 
-/** One line of the log, as written. Field order is fixed by the writer. */
-export interface AuditRecord {
+/**
+ * One line of the log, as written: an {@linkcode AuditEntry} (its `arguments` redacted as `args`) with the chain
+ * fields. Field order is fixed by the writer.
+ */
+export interface AuditRecord extends Omit<AuditEntry, "phase" | "transport" | "arguments"> {
   v: 1;
   seq: number;
   /** ISO-8601 time. */
   time: string;
   phase: AuditPhase | "recovered";
-  callId?: string;
-  principal: string;
-  transport: "stdio" | "http" | "internal";
-  client?: { name: string; version: string };
-  tool?: string;
-  cluster?: string;
-  class?: "read" | "write" | "destructive";
+  transport: AuditEntry["transport"] | "internal";
+  /** The entry's `arguments`, redacted. */
   args?: Record<string, unknown>;
-  decision: AuditDecision;
-  reason?: string;
-  result?: "ok" | "error";
-  errorKind?: string;
-  durationMs?: number;
-  pveCalls?: AuditPveCall[];
-  upids?: string[];
-  remote?: string;
   /** SHA-256 (hex) of the previous record's full line; 64 zeros for the first record of a chain. */
   prevHash: string;
   /** HMAC-SHA256 (hex) over the line without this field, keyed by the audit key (kept apart from the log). */
