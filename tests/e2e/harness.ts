@@ -59,6 +59,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     PROXMOX_CA_FILE: caFile,
     PROXMOX_MCP_MODE: opts.mode ?? "read-only",
     PROXMOX_MCP_LOG_LEVEL: "debug",
+    // End-to-end tests make many calls quickly; rate limiting has its own tests (tests/guard, tests/server/http).
+    PROXMOX_MCP_RATE_LIMIT_PER_MINUTE: "100000",
+    PROXMOX_MCP_RATE_LIMIT_WRITES_PER_MINUTE: "100000",
+    PROXMOX_MCP_RATE_LIMIT_DESTRUCTIVE_PER_MINUTE: "100000",
     ...opts.env,
   };
   const transport = new StdioClientTransport({
