@@ -7,7 +7,7 @@
  */
 import type { SimVolume } from "../model.ts";
 import { bool, nodeOf, type SimContext, SimError, type SimRoute, startTask, storageOf, str } from "../router.ts";
-import { dumpStamp, extrasOf, findVolume } from "./guest_extras.ts";
+import { dumpStamp, extrasOf, findVolume, imageOf } from "./guest_extras.ts";
 import { markRunning, markStopped, nowS } from "./guest_build.ts";
 
 const EXT: Record<string, string> = { "0": "", "1": ".lzo", gzip: ".gz", lzo: ".lzo", zstd: ".zst" };
@@ -85,15 +85,7 @@ function vzdump(ctx: SimContext): string {
         }
         if (prot) vol.protected = true;
         state.addVolume(vol);
-        extrasOf(state).backups.set(volid, {
-          type: g.type,
-          name: g.name,
-          config: { ...g.config },
-          cores: g.cores,
-          memory: g.memory,
-          maxdisk: g.maxdisk,
-          tags: [...g.tags],
-        });
+        extrasOf(state).backups.set(volid, imageOf(g));
       }
     },
   });

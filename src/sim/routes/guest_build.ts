@@ -46,6 +46,38 @@ export const DRIVE = /^(ide|sata|scsi|virtio)\d+$|^efidisk0$|^tpmstate0$/;
 /** LXC volume keys. */
 export const CT_VOLUME = /^rootfs$|^mp\d+$/;
 
+/** What defines a new guest; the rest starts idle. */
+export type NewGuest = Pick<
+  SimGuest,
+  "vmid" | "type" | "node" | "name" | "template" | "tags" | "cores" | "memory" | "maxdisk" | "config"
+>;
+
+/** A new guest, stopped and idle (what create, restore and clone put in place). */
+export function stoppedGuest(n: NewGuest): SimGuest {
+  const g: SimGuest = {
+    vmid: n.vmid,
+    type: n.type,
+    node: n.node,
+    name: n.name,
+    status: "stopped",
+    template: n.template,
+    tags: n.tags,
+    cores: n.cores,
+    memory: n.memory,
+    maxdisk: n.maxdisk,
+    cpu: 0,
+    mem: 0,
+    disk: 0,
+    netin: 0,
+    netout: 0,
+    diskread: 0,
+    diskwrite: 0,
+    config: n.config,
+  };
+  if (g.type === "qemu") g.qmpstatus = "stopped";
+  return g;
+}
+
 /** Marks a guest as running (what a successful start does). */
 export function markRunning(g: SimGuest, now: number): void {
   g.status = "running";

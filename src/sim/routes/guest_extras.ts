@@ -37,6 +37,19 @@ export interface BackupImage {
   tags: string[];
 }
 
+/** What a backup of `g` holds (copies, so later changes to the guest do not reach it). */
+export function imageOf(g: SimGuest): BackupImage {
+  return {
+    type: g.type,
+    name: g.name,
+    config: { ...g.config },
+    cores: g.cores,
+    memory: g.memory,
+    maxdisk: g.maxdisk,
+    tags: [...g.tags],
+  };
+}
+
 interface Extras {
   snapshots: Map<number, SimSnapshot[]>;
   /**

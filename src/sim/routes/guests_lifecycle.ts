@@ -3,7 +3,7 @@
  * and migrate. PVE's checks answer 500 at once; the change lands when the task ends on the simulator's clock.
  * @module
  */
-import type { GuestType, SimGuest } from "../model.ts";
+import type { ClusterState, GuestType, SimNode } from "../model.ts";
 import { bool, guestOf, int, type SimContext, SimError, type SimRoute, startTask, str } from "../router.ts";
 import {
   allocDisk,
@@ -28,7 +28,21 @@ import {
   markRunning,
   nowS,
   regenMacs,
+  stoppedGuest,
 } from "./guest_build.ts";
+
+/** The target node of a clone or migration; fails like PVE when it is unknown or offline. */
+function onlineTarget(state: ClusterState, name: string): SimNode {
+  const target = state.nodes.get(name);
+  if (!target) {
+    throw new SimError(
+      500,
+      `hostname lookup '${name}' failed - failed to get address info for: ${name}: Name or service not known`,
+    );
+  }
+  if (!target.online) throw new SimError(500, `target node '${name}' is not online`);
+  return target;
+}
 
 function clone(type: GuestType) {
   return (ctx: SimContext): string => {
@@ -40,14 +54,7 @@ function clone(type: GuestType) {
       throw new SimError(500, `unable to create ${kind} ${newid}: config file already exists`);
     }
     const targetName = str(ctx, "target") ?? src.node;
-    const target = state.nodes.get(targetName);
-    if (!target) {
-      throw new SimError(
-        500,
-        `hostname lookup '${targetName}' failed - failed to get address info for: ${targetName}: Name or service not known`,
-      );
-    }
-    if (!target.online) throw new SimError(500, `target node '${targetName}' is not online`);
+    onlineTarget(state, targetName);
     const full = bool(ctx, "full") ?? !src.template;
     const storage = str(ctx, "storage");
     if (!full && !src.template) {
@@ -103,27 +110,18 @@ function clone(type: GuestType) {
     regenMacs(type, newid, config);
     config.smbios1 = `uuid=${crypto.randomUUID()}`;
     if (!ct) config.vmgenid = crypto.randomUUID();
-    const g: SimGuest = {
+    const g = stoppedGuest({
       vmid: newid,
       type,
       node: targetName,
       name: String(config[nameKey]),
-      status: "stopped",
       template: false,
       tags: String(config.tags ?? "").split(/[;, ]+/).filter(Boolean),
       cores: Number(config.cores ?? src.cores),
       memory: parseInt(String(config.memory ?? src.memory), 10) || src.memory,
       maxdisk: bootDiskSize(config),
-      cpu: 0,
-      mem: 0,
-      disk: 0,
-      netin: 0,
-      netout: 0,
-      diskread: 0,
-      diskwrite: 0,
       config,
-    };
-    if (!ct) g.qmpstatus = "stopped";
+    });
     const pool = str(ctx, "pool");
     if (pool !== undefined) g.pool = pool;
     g.lock = "clone";
@@ -211,14 +209,7 @@ function migrate(type: GuestType) {
     const kind = label(g);
     const targetName = str(ctx, "target") as string;
     if (targetName === g.node) throw new SimError(500, "target is local node.");
-    const target = state.nodes.get(targetName);
-    if (!target) {
-      throw new SimError(
-        500,
-        `hostname lookup '${targetName}' failed - failed to get address info for: ${targetName}: Name or service not known`,
-      );
-    }
-    if (!target.online) throw new SimError(500, `target node '${targetName}' is not online`);
+    const target = onlineTarget(state, targetName);
     checkLock(g);
     const running = g.status === "running";
     const online = bool(ctx, "online") ?? false;

@@ -14,6 +14,7 @@ import {
   forgetGuest,
   formatProps,
   freeGuestVolumes,
+  imageOf,
   macFor,
   parseProps,
   parseSize,
@@ -35,6 +36,7 @@ import {
   nicValue,
   nowS,
   regenMacs,
+  stoppedGuest,
 } from "./guest_build.ts";
 
 const SKIP = new Set([
@@ -85,27 +87,18 @@ function buildGuest(ctx: SimContext, type: GuestType, node: string, vmid: number
     }
   }
   const tags = String(config.tags ?? "").split(/[;, ]+/).filter(Boolean);
-  const g: SimGuest = {
+  const g = stoppedGuest({
     vmid,
     type,
     node,
     name: String(type === "qemu" ? config.name : config.hostname),
-    status: "stopped",
     template: config.template === 1,
     tags,
     cores: Number(config.cores ?? 1),
     memory: parseInt(String(config.memory ?? 512), 10) || parseInt(prop(String(config.memory), "current") ?? "512", 10),
     maxdisk: bootDiskSize(config),
-    cpu: 0,
-    mem: 0,
-    disk: 0,
-    netin: 0,
-    netout: 0,
-    diskread: 0,
-    diskwrite: 0,
     config,
-  };
-  if (type === "qemu") g.qmpstatus = "stopped";
+  });
   const pool = str(ctx, "pool");
   if (pool !== undefined) g.pool = pool;
   return g;
@@ -199,27 +192,18 @@ function restore(ctx: SimContext, type: GuestType, node: string, vmid: number, v
   }
   for (const k of Object.keys(config)) if (/^unused\d+$/.test(k)) delete config[k];
   if (unique) regenMacs(type, vmid, config);
-  const g: SimGuest = {
+  const g = stoppedGuest({
     vmid,
     type,
     node,
     name: image.name,
-    status: "stopped",
     template: false,
     tags: [...image.tags],
     cores: image.cores,
     memory: image.memory,
     maxdisk: image.maxdisk,
-    cpu: 0,
-    mem: 0,
-    disk: 0,
-    netin: 0,
-    netout: 0,
-    diskread: 0,
-    diskwrite: 0,
     config,
-  };
-  if (type === "qemu") g.qmpstatus = "stopped";
+  });
   if (existing?.pool) g.pool = existing.pool;
   return launch(ctx, g, type === "qemu" ? "qmrestore" : "vzrestore", [
     `restore vzdump backup '${volid}' using ID ${vmid}`,
@@ -231,17 +215,7 @@ function restore(ctx: SimContext, type: GuestType, node: string, vmid: number, v
 function guessImage(state: ClusterState, volid: string, type: GuestType): BackupImage {
   const m = /vzdump-(?:qemu|lxc|openvz)-(\d+)-/.exec(volid);
   const g = m ? state.guests.get(Number(m[1])) : undefined;
-  if (g && g.type === type) {
-    return {
-      type,
-      name: g.name,
-      config: { ...g.config },
-      cores: g.cores,
-      memory: g.memory,
-      maxdisk: g.maxdisk,
-      tags: [...g.tags],
-    };
-  }
+  if (g && g.type === type) return imageOf(g);
   const vmid = m ? Number(m[1]) : 0;
   const config: Record<string, string | number> = type === "qemu"
     ? {

@@ -6,6 +6,7 @@
  */
 import type { GuestType, SimGuest } from "../model.ts";
 import { guestOf, type SimContext, SimError, type SimRoute, startTask } from "../router.ts";
+import { markRunning, markStopped } from "./guest_build.ts";
 
 type Action = "start" | "stop" | "shutdown" | "reboot" | "suspend" | "resume" | "reset";
 
@@ -33,24 +34,6 @@ const TASK_TYPE: Record<GuestType, Record<Action, string>> = {
     reset: "",
   },
 };
-
-function started(g: SimGuest, nowS: number): void {
-  g.status = "running";
-  if (g.type === "qemu") g.qmpstatus = "running";
-  g.startedAt = nowS;
-  g.pid = 100_000 + (g.vmid % 900_000);
-  g.cpu = 0.02;
-  g.mem = Math.round(g.memory * 1024 * 1024 * 0.3);
-}
-
-function stopped(g: SimGuest): void {
-  g.status = "stopped";
-  if (g.type === "qemu") g.qmpstatus = "stopped";
-  delete g.startedAt;
-  delete g.pid;
-  g.cpu = 0;
-  g.mem = 0;
-}
 
 function act(type: GuestType, action: Action) {
   return (ctx: SimContext): string => {
@@ -80,11 +63,11 @@ function act(type: GuestType, action: Action) {
     let onSuccess: (() => void) | undefined;
     switch (action) {
       case "start":
-        onSuccess = change((x) => started(x, nowS()));
+        onSuccess = change((x) => markRunning(x, nowS()));
         break;
       case "stop":
       case "shutdown":
-        onSuccess = change(stopped);
+        onSuccess = change(markStopped);
         break;
       case "reboot":
       case "reset":
