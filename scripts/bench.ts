@@ -3,13 +3,15 @@
  * on one machine and stated as ratios to a reference measured in the same run (the raw HTTPS request the tool makes;
  * a bare `Deno.serve`). Writes docs/benchmarks.md (the machine, the figures, the goals from the issues).
  *
- * Usage: deno task bench [--quick] [--out docs/benchmarks.md] [--json FILE] [--no-write]
+ * Usage: deno task bench [--quick] [--heap-cap-mib N] [--out docs/benchmarks.md] [--json FILE] [--no-write]
+ * (`--heap-cap-mib` caps V8's old space in the measured servers: memory that stays flat under a cap is garbage
+ * collected lazily, not leaked.)
  * @module
  */
 import { parseArgs } from "node:util";
 import { permissionFlags } from "../src/permissions/profiles.ts";
 import { startSimulator } from "../src/sim/mod.ts";
-import { describeMachine } from "./bench/machine.ts";
+import { describeMachine, idleDenoRss } from "./bench/machine.ts";
 import { type BenchResults, renderReport } from "./bench/report.ts";
 import { listingBytes, toolsListSizes } from "./bench/sizes.ts";
 import { coldStart, pairedLatency, rawGetter, ROOT, rssRun, startStdioServer } from "./bench/stdio.ts";
@@ -19,6 +21,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     quick: { type: "boolean", default: false },
+    "heap-cap-mib": { type: "string" },
     out: { type: "string", default: `${ROOT}docs/benchmarks.md` },
     json: { type: "string" },
     "no-write": { type: "boolean", default: false },
@@ -26,15 +29,20 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log("Usage: deno task bench [--quick] [--out docs/benchmarks.md] [--json FILE] [--no-write]");
+  console.log(
+    "Usage: deno task bench [--quick] [--heap-cap-mib N] [--out docs/benchmarks.md] [--json FILE] [--no-write]",
+  );
   Deno.exit(0);
 }
 const quick = values.quick;
+/** V8 old-space cap for the measured servers (tells lazily collected garbage from a leak). */
+const heapFlags = values["heap-cap-mib"] ? [`--v8-flags=--max-old-space-size=${Number(values["heap-cap-mib"])}`] : [];
 const scale = (n: number) => (quick ? Math.max(5, Math.round(n / 10)) : n);
 const step = (msg: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}`);
 const t0 = performance.now();
 
 const machine = await describeMachine();
+const denoIdleKiB = await idleDenoRss();
 step(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Deno ${machine.deno}`);
 
 // --- small cluster: sizes, guest status latency ---------------------------------------------------------------
@@ -102,6 +110,9 @@ step(
     full.bytesPerGuest.toFixed(1)
   } B/guest, page ${page.totalBytes} B`,
 );
+await server.close();
+// RSS on a fresh server, so "at start" is the idle process after initialize.
+server = await startStdioServer(large, heapFlags.length ? { flags: ["-A", ...heapFlags] } : {});
 const vmids = [...large.state.guests.keys()];
 const rss = await rssRun(
   server,
@@ -122,7 +133,7 @@ try {
   const simProc = await startSimProcess(3, 30);
   try {
     const vm = 100;
-    const mcp = await startServeHttp(simProc, { tokens: ["bench"], perMinute: 1_000_000 });
+    const mcp = await startServeHttp(simProc, { tokens: ["bench"], perMinute: 1_000_000, flags: heapFlags });
     let mcpRun;
     try {
       const check = await httpToolCall(mcp.url, mcp.tokens.bench, "guest_info", { vmid: vm }, 0);
@@ -153,7 +164,7 @@ try {
 
     const names = Array.from({ length: 20 }, (_, i) => `load-${i + 1}`);
     const perMinute = 100;
-    const loadServer = await startServeHttp(simProc, { tokens: names, perMinute });
+    const loadServer = await startServeHttp(simProc, { tokens: names, perMinute, flags: heapFlags });
     try {
       load = await loadScenario(
         loadServer,
@@ -185,6 +196,8 @@ const results: BenchResults = {
   small: { guestInfo: smallInfo, guestInfo5ms: smallInfo5 },
   large: { guestInfo: largeInfo, list, list5ms: list5, upstreamRequests, full, page },
   rss,
+  denoIdleKiB,
+  heapCapMiB: heapFlags.length ? Number(values["heap-cap-mib"]) : undefined,
   coldStart: {
     flags: releaseFlags.join(" "),
     source: coldSource,

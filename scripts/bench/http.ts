@@ -116,7 +116,7 @@ export interface HttpServer extends Child {
 /** Starts `pve-mcp serve --http` with device tokens, the audit log and the given rate limit. */
 export async function startServeHttp(
   sim: SimInfo,
-  opts: { tokens: string[]; perMinute: number; env?: Record<string, string> },
+  opts: { tokens: string[]; perMinute: number; env?: Record<string, string>; flags?: string[] },
 ): Promise<HttpServer> {
   const dir = await Deno.makeTempDir({ prefix: "pve-mcp-bench-http-" });
   const store = new DeviceTokenStore({ path: `${dir}/tokens.json` });
@@ -124,7 +124,7 @@ export async function startServeHttp(
   for (const name of opts.tokens) tokens[name] = (await store.add({ name })).token;
   const port = freePort();
   const adminPort = freePort();
-  const child = spawn(["run", "-A", "--quiet", "src/main.ts", "serve", "--http"], {
+  const child = spawn(["run", "-A", ...(opts.flags ?? []), "--quiet", "src/main.ts", "serve", "--http"], {
     PROXMOX_HOST: "127.0.0.1",
     PROXMOX_PORT: String(sim.port),
     PROXMOX_TOKEN_ID: sim.tokens.admin!.tokenId,

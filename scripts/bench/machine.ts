@@ -49,3 +49,21 @@ export async function rssKiB(pid: number): Promise<number> {
   const status = await read(`/proc/${pid}/status`);
   return Number(/^VmRSS:\s*(\d+)\s*kB/m.exec(status)?.[1] ?? NaN);
 }
+
+/** VmRSS of an idle `deno` process that loaded nothing (the floor every Deno program starts from). */
+export async function idleDenoRss(): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "console.log('ready'); setTimeout(() => {}, 10_000)"],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read();
+  await new Promise((r) => setTimeout(r, 200));
+  const kib = await rssKiB(child.pid);
+  child.kill("SIGKILL");
+  await child.status;
+  reader.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  return kib;
+}

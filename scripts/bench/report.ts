@@ -28,6 +28,10 @@ export interface BenchResults {
     page: ListingBytes;
   };
   rss: RssRun;
+  /** RSS of an idle `deno eval` process, for scale. */
+  denoIdleKiB: number;
+  /** V8 old-space cap of the measured servers, when set. */
+  heapCapMiB?: number | undefined;
   coldStart: { flags: string; source: Cold; bundle?: Cold; bundleBytes?: number };
   http: { mcp: Rate; bare: Rate; ratio: number } | { pending: string } | undefined;
   load: LoadResult | { pending: string } | undefined;
@@ -166,7 +170,9 @@ export function renderReport(r: BenchResults): string {
       r.coldStart.bundleBytes === undefined ? "no bundle (run `deno task bundle`)" : bytes(r.coldStart.bundleBytes)
     } | (reported) | — |`,
     `| RSS after ${rss.calls.toLocaleString("en-US")} calls (large cluster; every 20th a full 2,000-guest listing) | ` +
-    `${mib(rss.endKiB)} (at start ${mib(rss.startKiB)}, after warm-up ${mib(rss.warmKiB)}, max ${mib(rss.maxKiB)}); ` +
+    `${mib(rss.endKiB)} (idle after start ${mib(rss.startKiB)}, after warm-up ${mib(rss.warmKiB)}, max ${
+      mib(rss.maxKiB)
+    }; an idle \`deno eval\` takes ${mib(r.denoIdleKiB)}); ` +
     `growth ${mib(growth)}, second-half slope ${
       rss.slopeKiBPer1000.toFixed(0)
     } KiB per 1,000 calls | ≤ 60 MiB and flat | ${verdict(rss.endKiB <= 60 * 1024 && flat)} |`,
@@ -177,6 +183,10 @@ export function renderReport(r: BenchResults): string {
     "cold start, 99–184 MB RSS, 170–580 B per guest, ~83 KB tools/list) were not measured here; they are the",
     "issues' statements about other projects on comparable machines.",
     "",
+    ...(r.heapCapMiB === undefined ? [] : [
+      `The measured servers ran with V8's old space capped at ${r.heapCapMiB} MiB (\`--heap-cap-mib\`).`,
+      "",
+    ]),
     "## How each figure is measured",
     "",
     "- **Added latency**: the server runs as a stdio subprocess (`deno run -A src/main.ts serve`) connected to a real",
@@ -194,7 +204,8 @@ export function renderReport(r: BenchResults): string {
     `- **Cold start**: wall time from spawning \`deno run <release flags> <program> serve\` to the first \`guest_info\``,
     "  result (process start, module load, configuration, MCP initialize, one upstream request), median of",
     `  ${r.coldStart.source.n} runs after one unmeasured run; release flags: \`${r.coldStart.flags}\`.`,
-    "- **RSS**: `VmRSS` of the server process from `/proc/<pid>/status`, sampled every 1,000 calls (4 in flight) after",
+    "- **RSS**: `VmRSS` of a freshly started server process from `/proc/<pid>/status`, sampled every 1,000 calls",
+    "  (4 in flight) after",
     `  500 warm-up calls; *flat* means the second half of the run grows by less than ${FLAT_KIB_PER_1000} KiB per 1,000 calls.`,
     "- **HTTP**: `pve-mcp serve --http` as a subprocess (device-token auth, audit log, principal rate limit, every",
     "  guard) against a simulator subprocess; 20 concurrent closed-loop clients post `tools/call guest_info` for 5 s",

@@ -19,6 +19,10 @@ export const ALL_TOOLSETS_ENV = {
   // Destructive calls run without a human here (the fuzz client cannot answer elicitation); dry_run is fuzzed too.
   PROXMOX_MCP_CONFIRM_WITHOUT_ELICITATION: "allow",
   PROXMOX_MCP_MAX_TASK_WAIT_SECONDS: "5",
+  // Thousands of calls a minute from one principal: the limiter is tested elsewhere.
+  PROXMOX_MCP_RATE_LIMIT_PER_MINUTE: "1000000",
+  PROXMOX_MCP_RATE_LIMIT_WRITES_PER_MINUTE: "1000000",
+  PROXMOX_MCP_RATE_LIMIT_DESTRUCTIVE_PER_MINUTE: "1000000",
 };
 
 /** What the loop drives: a simulator and a connected client. */
