@@ -19,6 +19,20 @@ function canSee(ctx: SimContext, s: SimStorage): boolean {
     ctx.sim.hasPriv(ctx.principal, path, "Datastore.AllocateSpace");
 }
 
+/** What the storage list and a storage's status both show. */
+function storageFields(s: SimStorage, u: ReturnType<typeof storageUsage>): Record<string, unknown> {
+  return {
+    type: s.type,
+    content: s.content.join(","),
+    active: 1,
+    enabled: 1,
+    shared: s.shared ? 1 : 0,
+    total: u.total,
+    used: u.used,
+    avail: u.avail,
+  };
+}
+
 function listStorage(ctx: SimContext): unknown[] {
   const node = nodeOf(ctx);
   const { state } = ctx.sim;
@@ -35,14 +49,7 @@ function listStorage(ctx: SimContext): unknown[] {
     const u = storageUsage(state, s, node.name);
     const item: Record<string, unknown> = {
       storage: s.id,
-      type: s.type,
-      content: s.content.join(","),
-      active: 1,
-      enabled: 1,
-      shared: s.shared ? 1 : 0,
-      total: u.total,
-      used: u.used,
-      avail: u.avail,
+      ...storageFields(s, u),
       used_fraction: u.total ? Math.round((u.used / u.total) * 1e6) / 1e6 : 0,
     };
     const f = FORMATS[s.type];
@@ -59,16 +66,7 @@ function storageStatus(ctx: SimContext): Record<string, unknown> {
   const node = nodeOf(ctx);
   const s = storageOf(ctx);
   const u = storageUsage(ctx.sim.state, s, node.name);
-  return {
-    type: s.type,
-    content: s.content.join(","),
-    active: 1,
-    enabled: 1,
-    shared: s.shared ? 1 : 0,
-    total: u.total,
-    used: u.used,
-    avail: u.avail,
-  };
+  return storageFields(s, u);
 }
 
 function storageContent(ctx: SimContext): unknown[] {

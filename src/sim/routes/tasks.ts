@@ -10,9 +10,9 @@ function splitUser(user: string): { user: string; tokenid?: string } {
   return i < 0 ? { user } : { user: user.slice(0, i), tokenid: user.slice(i + 1) };
 }
 
-/** A task as list items show it (`status` holds the exit status once finished). */
-export function taskListItem(t: SimTask): Record<string, unknown> {
-  const o: Record<string, unknown> = {
+/** The fields every view of a task starts with. */
+function taskFields(t: SimTask): Record<string, unknown> {
+  return {
     upid: t.upid,
     node: t.node,
     pid: t.pid,
@@ -22,6 +22,11 @@ export function taskListItem(t: SimTask): Record<string, unknown> {
     id: t.id,
     ...splitUser(t.user),
   };
+}
+
+/** A task as list items show it (`status` holds the exit status once finished). */
+export function taskListItem(t: SimTask): Record<string, unknown> {
+  const o = taskFields(t);
   if (t.exitstatus !== undefined) {
     o.status = t.exitstatus;
     o.endtime = t.endtime;
@@ -90,17 +95,7 @@ function taskOf(ctx: SimContext): SimTask {
 
 function taskStatus(ctx: SimContext): Record<string, unknown> {
   const t = taskOf(ctx);
-  const o: Record<string, unknown> = {
-    upid: t.upid,
-    node: t.node,
-    pid: t.pid,
-    pstart: t.pstart,
-    starttime: t.starttime,
-    type: t.type,
-    id: t.id,
-    ...splitUser(t.user),
-    status: t.exitstatus === undefined ? "running" : "stopped",
-  };
+  const o: Record<string, unknown> = { ...taskFields(t), status: t.exitstatus === undefined ? "running" : "stopped" };
   if (t.exitstatus !== undefined) o.exitstatus = t.exitstatus;
   return o;
 }
