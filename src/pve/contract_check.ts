@@ -38,6 +38,16 @@ function isCidr(v: string, ipv: 4 | 6 | 0): boolean {
 
 const userid = (v: string) => v.length <= 64 && USER.test(v);
 
+/** PVE::Firewall addresses: an IP, or an IP with any prefix length (`IPorCIDR`); aliases may be dc/ or guest/ scoped. */
+const FW_ALIAS = /^(?:(?:dc|guest)\/)?[A-Za-z][A-Za-z0-9\-_]+$/;
+function isIpOrCidr(v: string): boolean {
+  const m = /^(.+?)(?:\/(\d{1,3}))?$/.exec(v);
+  const addr = m?.[1] ?? "";
+  const bits = m?.[2] === undefined ? undefined : Number(m[2]);
+  if (IPV4.test(addr)) return bits === undefined || bits <= 32;
+  return isIpv6(addr) && (bits === undefined || bits <= 128);
+}
+
 /** Named formats checked cheaply: a test, and the message PVE gives (its verifiers' texts). */
 const FORMATS: Record<string, (v: string) => string | undefined> = {
   "pve-node": (v) => (DNS_LABEL_RE.test(v) ? undefined : "value does not look like a valid node name"),
@@ -65,6 +75,9 @@ const FORMATS: Record<string, (v: string) => string | undefined> = {
   "CIDRv4": (v) => (isCidr(v, 4) ? undefined : "value does not look like a valid IPv4 CIDR network"),
   "CIDRv6": (v) => (isCidr(v, 6) ? undefined : "value does not look like a valid IPv6 CIDR network"),
   "CIDR": (v) => (isCidr(v, 0) ? undefined : "value does not look like a valid CIDR network"),
+  "IPorCIDR": (v) => (isIpOrCidr(v) ? undefined : "value does not look like a valid IP address or CIDR network"),
+  "IPorCIDRorAlias": (v) =>
+    isIpOrCidr(v) || FW_ALIAS.test(v) ? undefined : "value does not look like a valid IP address or CIDR network",
   "mac-addr": (
     v,
   ) => (/^[a-f0-9][02468ace](?::[a-f0-9]{2}){5}$/i.test(v) ? undefined : `value '${v}' is not a valid MAC`),
