@@ -54,6 +54,11 @@ const NAMED: Record<string, RegExp> = {
   "mac-addr": /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/,
   "pve-volume-id": /^[a-z][a-z0-9\-_.]*[a-z0-9]:.+$/i,
   // An empty list is accepted (split into no tags).
+  // Firewall addresses: an IP or CIDR (v4/v6), or an alias name (optionally dc/ or guest/ scoped).
+  IPorCIDRorAlias:
+    /^((\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9a-fA-F]*:[0-9a-fA-F:.]*(\/\d{1,3})?|((dc|guest)\/)?[A-Za-z][A-Za-z0-9_-]+)$/,
+  IPorCIDR: /^((\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9a-fA-F]*:[0-9a-fA-F:.]*(\/\d{1,3})?)$/,
+  CIDR: /^((\d{1,3}\.){3}\d{1,3}\/\d{1,2}|[0-9a-fA-F]*:[0-9a-fA-F:.]*\/\d{1,3})$/,
   "pve-tag-list": /^([a-zA-Z0-9_][a-zA-Z0-9_\-+.]*([;, ]+[a-zA-Z0-9_][a-zA-Z0-9_\-+.]*)*)?$/,
 };
 
@@ -82,7 +87,8 @@ export class ApidataChecker {
     } catch {
       return undefined;
     }
-    let best: { info: ApiMethod; pathParams: Record<string, string>; literals: number } | undefined;
+    // Best match: most literal segments, then an exact segment count over a trailing parameter spanning several.
+    let best: { info: ApiMethod; pathParams: Record<string, string>; literals: number; exact: boolean } | undefined;
     for (const t of this.#templates) {
       const info = t.methods[method];
       if (!info) continue;
@@ -100,7 +106,10 @@ export class ApidataChecker {
         } else if (ts === segs[i]) literals++;
         else ok = false;
       }
-      if (ok && (!best || literals > best.literals)) best = { info, pathParams, literals };
+      const exact = t.segs.length === segs.length;
+      if (ok && (!best || literals > best.literals || (literals === best.literals && exact && !best.exact))) {
+        best = { info, pathParams, literals, exact };
+      }
     }
     return best;
   }
