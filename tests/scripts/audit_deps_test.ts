@@ -6,12 +6,7 @@ import {
   parseAuditOutput,
   runtimePackages,
 } from "../../scripts/audit_deps.ts";
-
-function assertEquals(actual: unknown, expected: unknown): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`expected ${e}\nactual   ${a}`);
-}
+import { assertEquals } from "../assert.ts";
 
 const HIGH = `╭ zod is susceptible to prototype pollution
 │ Severity:   high

@@ -2,26 +2,16 @@
  * A small in-memory PveApi and ToolContext for unit tests of the guest tools: every request is checked against the
  * endpoint contract (as PVE would) and recorded; answers come from a route function. Tasks finish at once with OK.
  */
-import { checkRequest } from "../../src/pve/contract.ts";
-import { encodeParams } from "../../src/pve/encode.ts";
 import type { GuestRef } from "../../src/pve/guests.ts";
-import { type PveApi, PveError, type PveRequest, type PveResult } from "../../src/pve/types.ts";
 import type { ToolContext } from "../../src/tools/registry.ts";
 import { type SecretStore, SecretStoreError } from "../../src/secrets/store.ts";
+import { contractApi, type Sent, toolContext, upid } from "./fake_api.ts";
 
-/** A request as sent on the wire: method, path and form/query values as strings. */
-export interface Sent {
-  method: string;
-  path: string;
-  params: Record<string, string>;
-}
+export { assert, assertEquals, errorOf } from "../assert.ts";
+export { type Sent, upid } from "./fake_api.ts";
 
 /** Answers a request with `data`, or throws a PveError. Return undefined to fall through to the defaults. */
 export type Route = (req: Sent) => unknown;
-
-export function upid(node: string, type: string, id: string | number): string {
-  return `UPID:${node}:0000AB12:0012D687:6700A0B1:${type}:${id}:root@pam!mcp:`;
-}
 
 /** Builds a fake API over `guests`. */
 export function fakeContext(opts: {
@@ -31,33 +21,10 @@ export function fakeContext(opts: {
   nodes?: string[];
   secrets?: Record<string, string>;
 }): { ctx: ToolContext; sent: Sent[] } {
-  const sent: Sent[] = [];
-  const api: PveApi = {
-    host: "fake:8006",
-    request<T>(req: PveRequest): Promise<PveResult<T>> {
-      const params: Record<string, string> = {};
-      for (const [k, v] of encodeParams(req.params)) params[k] = v;
-      const path = decodeURIComponent(req.path);
-      const check = checkRequest(req.method, req.path, params);
-      if (Object.keys(check.errors).length) {
-        return Promise.reject(
-          new PveError("invalid", `400 ${req.method} ${path}: ${JSON.stringify(check.errors)}`, {
-            status: 400,
-            errors: check.errors,
-          }),
-        );
-      }
-      const s: Sent = { method: req.method, path, params };
-      sent.push(s);
-      try {
-        const custom = opts.route?.(s);
-        if (custom !== undefined) return Promise.resolve({ data: custom as T });
-        return Promise.resolve({ data: defaults(s) as T });
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    },
-  };
+  const { api, sent } = contractApi((s) => {
+    const custom = opts.route?.(s);
+    return { data: custom !== undefined ? custom : defaults(s) };
+  });
   function defaults(s: Sent): unknown {
     if (s.method === "GET" && /\/tasks\/.*\/status$/.test(s.path)) return { status: "stopped", exitstatus: "OK" };
     if (s.method === "GET" && /\/tasks\/.*\/log$/.test(s.path)) return [{ n: 1, t: "TASK OK" }];
@@ -69,21 +36,7 @@ export function fakeContext(opts: {
     const node = /^\/nodes\/([^/]+)/.exec(s.path)?.[1] ?? "pve1";
     return s.method === "PUT" && s.path.endsWith("/config") ? null : upid(node, "task", 100);
   }
-  const ctx: ToolContext & { secrets?: SecretStore } = {
-    pve: api,
-    pveWrite: api,
-    cluster: "default",
-    resolveGuest(vmid) {
-      const g = opts.guests.find((x) => x.vmid === vmid);
-      if (!g) return Promise.reject(new PveError("not_found", `Guest ${vmid} does not exist in the cluster`));
-      return Promise.resolve(g);
-    },
-    signal: new AbortController().signal,
-    principal: { id: "test", transport: "stdio" },
-    progress: () => Promise.resolve(),
-    noteTask: () => {},
-    maxTaskWaitMs: 5_000,
-  };
+  const { ctx } = toolContext(api, { guests: opts.guests });
   if (opts.secrets) {
     const store = opts.secrets;
     const missing = (name: string) => new SecretStoreError("not_found", `No secret named "${name}" in the store`);
@@ -108,24 +61,4 @@ export function guest(
   extra: Partial<GuestRef> = {},
 ): GuestRef {
   return { vmid, type, node: "pve1", name: `g${vmid}`, status: "stopped", template: false, tags: [], ...extra };
-}
-
-export function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-export function assertEquals(actual: unknown, expected: unknown, msg = ""): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${msg}\nexpected: ${e}\nactual:   ${a}`);
-}
-
-/** Runs `fn` and returns the error message it throws (fails when it does not throw). */
-export async function errorOf(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("expected an error, got none");
 }

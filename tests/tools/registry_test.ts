@@ -8,10 +8,7 @@ import {
   TOOLSETS,
   unavailableReason,
 } from "../../src/tools/registry.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../assert.ts";
 
 Deno.test("registry: names are unique snake_case and every tool has a description, privileges and a toolset", () => {
   const seen = new Set<string>();

@@ -1,0 +1,82 @@
+/**
+ * The core of the tool unit tests' doubles (guest_fake.ts, infra_fake.ts): a PveApi that checks every request against
+ * the endpoint contract (400 like PVE on a bad one) and records it, and a ToolContext over it.
+ */
+import { checkRequest } from "../../src/pve/contract.ts";
+import { encodeParams } from "../../src/pve/encode.ts";
+import type { GuestRef } from "../../src/pve/guests.ts";
+import { type PveApi, PveError, type PveRequest, type PveResult } from "../../src/pve/types.ts";
+import type { ProgressUpdate, ToolContext } from "../../src/tools/registry.ts";
+
+/** A request as sent on the wire: method, decoded path and form/query values as strings. */
+export interface Sent {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+}
+
+/**
+ * A PveApi that validates each request against the contract, records the valid ones in `sent`, and answers with
+ * `answer(sent)`; throw from `answer` to fail the request.
+ */
+export function contractApi(answer: (s: Sent) => PveResult<unknown>): { api: PveApi; sent: Sent[] } {
+  const sent: Sent[] = [];
+  const api: PveApi = {
+    host: "fake:8006",
+    request<T>(req: PveRequest): Promise<PveResult<T>> {
+      const params: Record<string, string> = {};
+      for (const [k, v] of encodeParams(req.params)) params[k] = v;
+      const check = checkRequest(req.method, req.path, params);
+      const path = req.path.split("/").map(decodeURIComponent).join("/");
+      if (Object.keys(check.errors).length) {
+        return Promise.reject(
+          new PveError("invalid", `400 ${req.method} ${path}: ${JSON.stringify(check.errors)}`, {
+            status: 400,
+            errors: check.errors,
+          }),
+        );
+      }
+      const s: Sent = { method: req.method, path, params };
+      sent.push(s);
+      try {
+        return Promise.resolve(answer(s) as PveResult<T>);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+  };
+  return { api, sent };
+}
+
+/** A ToolContext over `api` (reads and writes alike) that records progress updates and noted tasks. */
+export function toolContext(
+  api: PveApi,
+  opts: { guests?: GuestRef[]; maxTaskWaitMs?: number } = {},
+): { ctx: ToolContext; progress: ProgressUpdate[]; tasks: string[] } {
+  const progress: ProgressUpdate[] = [];
+  const tasks: string[] = [];
+  const ctx: ToolContext = {
+    pve: api,
+    pveWrite: api,
+    cluster: "default",
+    resolveGuest(vmid) {
+      const g = (opts.guests ?? []).find((x) => x.vmid === vmid);
+      if (!g) return Promise.reject(new PveError("not_found", `Guest ${vmid} does not exist in the cluster`));
+      return Promise.resolve(g);
+    },
+    signal: new AbortController().signal,
+    principal: { id: "test", transport: "stdio" },
+    progress: (u) => {
+      progress.push(u);
+      return Promise.resolve();
+    },
+    noteTask: (u) => void tasks.push(u),
+    maxTaskWaitMs: opts.maxTaskWaitMs ?? 5_000,
+  };
+  return { ctx, progress, tasks };
+}
+
+/** A UPID on `node`. */
+export function upid(node: string, type: string, id: string | number = ""): string {
+  return `UPID:${node}:0000AB12:0012D687:6700A0B1:${type}:${id}:root@pam!mcp:`;
+}
