@@ -3,27 +3,7 @@
  * simulator's state and on what was sent; at the end, no request the tools emitted failed schema validation (400).
  */
 import { assert, assertEquals, call, type Sim, startStack } from "./harness.ts";
-
-type Res = Awaited<ReturnType<typeof call>>;
-type Out = Record<string, unknown>;
-
-function ok(res: Res, what: string): Out {
-  assert(!res.isError, `${what}: ${res.content[0]?.text}`);
-  return res.structuredContent ?? {};
-}
-
-function fails(res: Res, pattern: RegExp, what: string): string {
-  const text = res.content[0]?.text ?? "";
-  assert(res.isError, `${what}: expected a tool error, got ${text}`);
-  assert(pattern.test(text), `${what}: ${text}`);
-  return text;
-}
-
-function guest(sim: Sim, vmid: number) {
-  const g = sim.state.guests.get(vmid);
-  assert(g, `guest ${vmid} is not in the simulator`);
-  return g;
-}
+import { fails, guest, ok, startGuestStack } from "./guest_fixtures.ts";
 
 /** Requests since `mark` that changed something (not GET). */
 const writesSince = (sim: Sim, mark: number) =>
@@ -34,19 +14,8 @@ const CT_TEMPLATE = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0yqWv0yPxQnZ0d5cX5u8pQm6x7g8h9i0j1k2l3m4n5 ops@example";
 
 Deno.test("e2e: guest power, create, clone, manage, config, disks and NICs against the simulator", async (t) => {
-  const stack = await startStack({
-    mode: "admin",
-    env: {
-      PROXMOX_MCP_CONFIRM_WITHOUT_ELICITATION: "allow",
-      // These tests make many changes in a row; the default limits (e.g. 5 destructive calls a minute) are not the subject.
-      PROXMOX_MCP_RATE_LIMIT_PER_MINUTE: "10000",
-      PROXMOX_MCP_RATE_LIMIT_WRITES_PER_MINUTE: "10000",
-      PROXMOX_MCP_RATE_LIMIT_DESTRUCTIVE_PER_MINUTE: "10000",
-    },
-    simOptions: { nodes: 3, guests: 12, seed: 5, taskDurationMs: 20 },
-  });
-  const { client, sim } = stack;
-  const c = (name: string, args: Record<string, unknown>) => call(client, name, args);
+  const stack = await startGuestStack();
+  const { client, sim, c } = stack;
   try {
     // Seed 5: 100 qemu pve1 running, 104 lxc pve2 running, 111 qemu pve3 stopped.
     await t.step("the guest tools are listed with explicit annotations", async () => {

@@ -3,26 +3,7 @@
  * on the simulator's state; at the end, no request the tools emitted failed schema validation (400).
  */
 import { assert, assertEquals, call, type Sim, startStack } from "./harness.ts";
-
-type Res = Awaited<ReturnType<typeof call>>;
-type Out = Record<string, unknown>;
-
-function ok(res: Res, what: string): Out {
-  assert(!res.isError, `${what}: ${res.content[0]?.text}`);
-  return res.structuredContent ?? {};
-}
-
-function fails(res: Res, pattern: RegExp, what: string): void {
-  const text = res.content[0]?.text ?? "";
-  assert(res.isError, `${what}: expected a tool error, got ${text}`);
-  assert(pattern.test(text), `${what}: ${text}`);
-}
-
-function guest(sim: Sim, vmid: number) {
-  const g = sim.state.guests.get(vmid);
-  assert(g, `guest ${vmid} is not in the simulator`);
-  return g;
-}
+import { fails, guest, ok, startGuestStack } from "./guest_fixtures.ts";
 
 function volume(sim: Sim, volid: string) {
   const s = sim.state.storages.get(volid.slice(0, volid.indexOf(":")));
@@ -39,19 +20,8 @@ interface SnapRow {
 }
 
 Deno.test("e2e: snapshots and backups against the simulator", async (t) => {
-  const stack = await startStack({
-    mode: "admin",
-    env: {
-      PROXMOX_MCP_CONFIRM_WITHOUT_ELICITATION: "allow",
-      // These tests make many changes in a row; the default limits (e.g. 5 destructive calls a minute) are not the subject.
-      PROXMOX_MCP_RATE_LIMIT_PER_MINUTE: "10000",
-      PROXMOX_MCP_RATE_LIMIT_WRITES_PER_MINUTE: "10000",
-      PROXMOX_MCP_RATE_LIMIT_DESTRUCTIVE_PER_MINUTE: "10000",
-    },
-    simOptions: { nodes: 3, guests: 12, seed: 5, taskDurationMs: 20 },
-  });
-  const { client, sim } = stack;
-  const c = (name: string, args: Record<string, unknown>) => call(client, name, args);
+  const stack = await startGuestStack();
+  const { sim, c } = stack;
   // Seed 5: 100 qemu pve1 running, 104 lxc pve2 running, 111 qemu pve3 stopped.
   try {
     await t.step("snapshot: create with RAM, change, create without, list the chain", async () => {
