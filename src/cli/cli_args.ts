@@ -1,9 +1,12 @@
 /**
- * Argument parsing for the `config` and `secrets` commands: node:util parseArgs, with error messages that name the
- * option but never repeat an argument (a secret typed in the wrong place must not be echoed).
+ * Argument parsing for the `config` and `secrets` commands: choosing the subcommand (with help), and node:util
+ * parseArgs with error messages that name the option but never repeat an argument (a secret typed in the wrong place
+ * must not be echoed).
  * @module
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { type CliIo, outputFor } from "./cli_io.ts";
+import { EXIT } from "./exit_codes.ts";
 
 /** Parsed flags and positionals, or the usage problem. */
 export type Parsed =
@@ -36,4 +39,33 @@ export function parseCommandArgs(
     }
     return { ok: false, problem: option ? `unknown option ${option}` : "malformed options" };
   }
+}
+
+/**
+ * Picks the subcommand of `pve-mcp <command> <sub> …` whose help texts are `help` (`""` = the command's own), after
+ * `aliases`. Prints help (no subcommand: usage exit code; `--help`/`-h`/`help`, or either flag after a subcommand:
+ * OK) or an unknown-subcommand error and returns the exit code; else returns the subcommand's name.
+ */
+export function pickSubcommand(
+  io: CliIo,
+  command: string,
+  help: Record<string, string>,
+  sub: string,
+  rest: readonly string[],
+  aliases: Record<string, string> = {},
+): string | number {
+  if (sub === "" || sub === "--help" || sub === "-h" || sub === "help") {
+    io.stdout(`${help[""]}\n`);
+    return sub === "" ? EXIT.USAGE : EXIT.OK;
+  }
+  const name = aliases[sub] ?? sub;
+  if (!(name in help)) {
+    outputFor(io).error(`Unknown ${command} command "${sub}": run pve-mcp ${command} --help`);
+    return EXIT.USAGE;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout(`${help[name]}\n`);
+    return EXIT.OK;
+  }
+  return name;
 }

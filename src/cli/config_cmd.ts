@@ -15,7 +15,7 @@ import {
   sealForSlot,
   type SecretSlot,
 } from "../secrets/sealed_file.ts";
-import { parseCommandArgs } from "./cli_args.ts";
+import { parseCommandArgs, pickSubcommand } from "./cli_args.ts";
 import { type CliIo, outputFor, processIo } from "./cli_io.ts";
 import { EXIT } from "./exit_codes.ts";
 import { resolveSecretsSettings } from "./secrets_settings.ts";
@@ -100,20 +100,8 @@ after a timestamped backup.
 /** Runs `pve-mcp config …`; returns the exit code. */
 export async function runConfigCommand(args: string[], io: CliIo = processIo(), deps: CheckDeps = {}): Promise<number> {
   const [sub = "", ...rest] = args;
-  const out = outputFor(io);
-  if (sub === "" || sub === "--help" || sub === "-h" || sub === "help") {
-    io.stdout(`${CONFIG_HELP[""]}\n`);
-    return sub === "" ? EXIT.USAGE : EXIT.OK;
-  }
-  const name = sub === "--test" ? "check" : sub;
-  if (!(name in CONFIG_HELP)) {
-    out.error(`Unknown config command "${sub}": run pve-mcp config --help`);
-    return EXIT.USAGE;
-  }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.stdout(`${CONFIG_HELP[name]}\n`);
-    return EXIT.OK;
-  }
+  const name = pickSubcommand(io, "config", CONFIG_HELP, sub, rest, { "--test": "check" });
+  if (typeof name === "number") return name;
   switch (name) {
     case "generate-key":
       return await generateKey(rest, io);

@@ -7,7 +7,7 @@ import { KeyError } from "../crypto/keys.ts";
 import { loadMasterKey } from "../crypto/key_source.ts";
 import { SealError } from "../crypto/sealed.ts";
 import { createSecretStore, SecretStoreError } from "../secrets/store.ts";
-import { parseCommandArgs } from "./cli_args.ts";
+import { parseCommandArgs, pickSubcommand } from "./cli_args.ts";
 import { type CliIo, outputFor, processIo, PromptCancelled, promptHidden, readAllStdin } from "./cli_io.ts";
 import { EXIT } from "./exit_codes.ts";
 import { resolveSecretsSettings } from "./secrets_settings.ts";
@@ -49,19 +49,9 @@ const OPTIONS = {
 /** Runs `pve-mcp secrets …`; returns the exit code. */
 export async function runSecretsCommand(args: string[], io: CliIo = processIo()): Promise<number> {
   const [sub = "", ...rest] = args;
+  const picked = pickSubcommand(io, "secrets", SECRETS_HELP, sub, rest);
+  if (typeof picked === "number") return picked;
   const out = outputFor(io);
-  if (sub === "" || sub === "--help" || sub === "-h" || sub === "help") {
-    io.stdout(`${SECRETS_HELP[""]}\n`);
-    return sub === "" ? EXIT.USAGE : EXIT.OK;
-  }
-  if (!(sub in SECRETS_HELP)) {
-    out.error(`Unknown secrets command "${sub}": run pve-mcp secrets --help`);
-    return EXIT.USAGE;
-  }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.stdout(`${SECRETS_HELP[sub]}\n`);
-    return EXIT.OK;
-  }
   const p = parseCommandArgs(rest, OPTIONS, sub === "list" ? 0 : 1);
   const bad = (problem: string) => {
     out.error(`${problem}: run pve-mcp secrets ${sub} --help`);
