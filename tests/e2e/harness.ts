@@ -110,13 +110,4 @@ export async function call(client: Client, name: string, args: Record<string, un
   };
 }
 
-/** Minimal assertion helpers (no @std in this environment). */
-export function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-export function assertEquals(actual: unknown, expected: unknown, msg = ""): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${msg}\nexpected: ${e}\nactual:   ${a}`);
-}
+export { assert, assertEquals } from "../assert.ts";
