@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { ApidataChecker, apidataPresent } from "../tests/fuzz/apidata_check.ts";
-import { ALL_TOOLSETS_ENV, type FuzzReport, runFuzz, summarize } from "../tests/fuzz/run.ts";
+import { ALL_TOOLSETS_ENV, auditedInProcessTarget, type FuzzReport, runFuzz, summarize } from "../tests/fuzz/run.ts";
 import { startInProcessStack } from "../tests/fuzz/stack.ts";
 import { startStack } from "../tests/e2e/harness.ts";
 
@@ -49,7 +49,10 @@ const inProc = await runFuzz({
   seed,
   ...(apidata && { apidata }),
   onProgress: progress,
-  start: () => startInProcessStack({ env: { ...ALL_TOOLSETS_ENV, PROXMOX_MCP_LOG_LEVEL: "error" }, simOptions: SIM }),
+  start: () =>
+    auditedInProcessTarget((o) =>
+      startInProcessStack({ ...o, env: { ...ALL_TOOLSETS_ENV, PROXMOX_MCP_LOG_LEVEL: "error" }, simOptions: SIM })
+    ),
 });
 console.log("in process:", summarize(inProc));
 

@@ -10,6 +10,8 @@ import type { Simulator } from "../../src/sim/mod.ts";
 import type { ApidataChecker } from "./apidata_check.ts";
 import { checkRequests, checkResult, type ToolResultLike } from "./checks.ts";
 import { caseArb, dictFromSim, type FuzzCase, type ListedTool } from "./schema_args.ts";
+import { verifyAudit } from "../../src/audit/verify.ts";
+import { FUZZ_AUDIT_KEY } from "./stack.ts";
 
 /** Every toolset, so every tool of the registry is listed (admin mode). */
 export const ALL_TOOLSETS_ENV = {
@@ -29,6 +31,8 @@ export const ALL_TOOLSETS_ENV = {
 export interface FuzzTarget {
   sim: Simulator;
   client: Client;
+  /** Checks run after the batch (e.g. the audit chain still verifies); returns problems. */
+  afterBatch?: () => Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -136,6 +140,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
           await runCase(target, c, report, opts.apidata, timeout);
           opts.onProgress?.(report.cases, report);
         }
+        for (const problem of await target.afterBatch?.() ?? []) {
+          report.failures.push({ tool: "(batch)", kind: "valid", hostile: [], args: "", problem });
+        }
       } finally {
         await target.close();
       }
@@ -183,7 +190,11 @@ async function runCase(
     if (problem) {
       const text = (result.content ?? []).map((x) => x.text ?? "").join(" ");
       if (problem.startsWith("error text of") && echoesLongInput(text, c.args)) {
-        note(`${c.tool}: a rejection echoes a long hostile input (${text.length} characters)`);
+        note(
+          `${c.tool}: a rejection echoes a long hostile input (${
+            text.length > 50_000 ? "50,000+" : "4,000+"
+          } characters)`,
+        );
       } else fail(`${problem}: ${text.slice(0, 300)}`);
     }
   }
@@ -239,4 +250,22 @@ export function summarize(r: FuzzReport): string {
   if (notes.length) lines.push(`notes (not failures): ${notes.length} kinds`);
   for (const [k, n] of notes.sort((a, b) => b[1] - a[1]).slice(0, 10)) lines.push(`  ${n}× ${k}`);
   return lines.join("\n");
+}
+
+/** An in-process fuzz target with the audit log on; after each batch the chain must still verify. */
+export async function auditedInProcessTarget(
+  start: (opts: { audited: true }) => Promise<{ sim: Simulator; client: Client; dir: string; close(): Promise<void> }>,
+): Promise<FuzzTarget> {
+  const s = await start({ audited: true });
+  return {
+    sim: s.sim,
+    client: s.client,
+    afterBatch: async () => {
+      const r = await verifyAudit(`${s.dir}/audit`, new TextEncoder().encode(FUZZ_AUDIT_KEY));
+      return r.ok && r.records > 0
+        ? []
+        : [`the audit log does not verify after the batch: ${JSON.stringify(r).slice(0, 300)}`];
+    },
+    close: () => s.close(),
+  };
 }

@@ -30,7 +30,12 @@ export interface InProcessOptions {
   /** Client capabilities (e.g. elicitation) and an elicitation answer. */
   clientCapabilities?: Record<string, unknown>;
   principal?: Principal;
+  /** Write the audit log (audit.path) into the stack's temp dir, with {@linkcode FUZZ_AUDIT_KEY}. */
+  audited?: boolean;
 }
+
+/** HMAC key of audited stacks (tests verify the chain with it). */
+export const FUZZ_AUDIT_KEY = "in-process-audit-key-0123456789abcdef";
 
 /** A running in-process stack. */
 export interface InProcessStack {
@@ -62,6 +67,7 @@ export async function startInProcessStack(opts: InProcessOptions = {}): Promise<
       ...credential,
       PROXMOX_CA_FILE: caFile,
       PROXMOX_MCP_MODE: "read-only",
+      ...(opts.audited && { PROXMOX_MCP_AUDIT_PATH: `${dir}/audit`, PROXMOX_MCP_AUDIT_KEY: FUZZ_AUDIT_KEY }),
       ...opts.env,
     },
     cwd: dir,
