@@ -128,6 +128,14 @@ function errorMessage(def: ToolDef, e: unknown): { text: string; kind: string } 
   if (e instanceof TypeError || e instanceof RangeError) {
     return { text: `Cannot run ${def.name}: ${e.message}`, kind: "input" };
   }
+  if (e instanceof URIError) {
+    // encodeURIComponent refuses unpaired UTF-16 surrogates (found by the fuzzer): the caller's text, not a bug.
+    return {
+      text:
+        `Cannot run ${def.name}: an argument holds text that cannot be sent to PVE (broken unicode: an unpaired surrogate)`,
+      kind: "input",
+    };
+  }
   log("pipeline").error("Tool {tool} failed unexpectedly: {error}", { tool: def.name, error: String(e) });
   return { text: `Cannot run ${def.name}: internal error (see the server log)`, kind: "internal" };
 }
