@@ -7,6 +7,7 @@ import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { Tag, VmId } from "../guard/schemas.ts";
 import type { PveParamValue } from "../pve/types.ts";
+import { checkFormat } from "../pve/contract_check.ts";
 import type { GuestRef } from "../pve/guests.ts";
 import {
   CHANGE,
@@ -57,7 +58,11 @@ const Input = z.object({
   cipassword: SecretArg("cloud-init").optional(),
   sshkeys: SecretArg("cloud-init public keys").optional(),
   ipconfig: z.array(IpConfig).min(1).max(8).optional().describe("ipconfig0.., e.g. ip=dhcp"),
-  nameserver: matching(/^[0-9a-fA-F.:, ]{2,200}$/, "must be IP addresses separated by spaces", 200).optional(),
+  // PVE's own address-list check (a loose character class let `.` and `6:700:47700::1` through; found by the fuzzer).
+  nameserver: z.string().max(200).refine(
+    (v) => v.trim() !== "" && checkFormat("address-list", v) === undefined,
+    "must be IP addresses separated by spaces",
+  ).optional(),
   delete: z.array(z.enum(DELETABLE)).max(DELETABLE.length).optional().describe("Reset to default"),
   digest: z.string().max(64).optional().describe("Fail if the config changed since"),
 }).strict();
