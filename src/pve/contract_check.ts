@@ -54,7 +54,8 @@ const FORMATS: Record<string, (v: string) => string | undefined> = {
   "pve-vmid": (v) => (/^[1-9][0-9]{2,8}$/.test(v) ? undefined : "value does not look like a valid VM ID"),
   "pve-storage-id": (v) => (STORAGE_ID.test(v) ? undefined : `storage ID '${v}' contains illegal characters`),
   "pve-configid": (v) => (/^[a-z][a-z0-9_-]+$/i.test(v) ? undefined : `invalid configuration ID '${v}'`),
-  "pve-poolid": (v) => (/^[A-Za-z0-9_\-]+$/.test(v) ? undefined : `invalid pool ID '${v}'`),
+  // PVE::AccessControl verify_poolname: letters, digits, dot, dash, underscore.
+  "pve-poolid": (v) => (/^[A-Za-z0-9.\-_]+$/.test(v) ? undefined : `pool name '${v}' contains invalid characters`),
   "pve-tag": (v) => (TAG.test(v) ? undefined : `invalid tag '${v}'`),
   "pve-iface": (
     v,
