@@ -3,7 +3,7 @@
  * admin mode), driven in process through a real MCP client, plus a slice through the stdio subprocess; each result
  * and every upstream request checked (see tests/fuzz/). Exits 1 on any failure.
  *
- * Usage: deno task fuzz [--cases 10000] [--stdio 300] [--seed N] [--json report.json]
+ * Usage: deno task fuzz [--cases 10000] [--stdio 300] [--seed N] [--tools a,b] [--json report.json]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -19,16 +19,18 @@ const { values } = parseArgs({
     stdio: { type: "string", default: "300" },
     seed: { type: "string" },
     json: { type: "string" },
+    tools: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
-  console.log("Usage: deno task fuzz [--cases 10000] [--stdio 300] [--seed N] [--json report.json]");
+  console.log("Usage: deno task fuzz [--cases 10000] [--stdio 300] [--seed N] [--tools a,b] [--json report.json]");
   Deno.exit(0);
 }
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
 const cases = Number(values.cases);
 const stdioCases = Number(values.stdio);
+const tools = values.tools ? { tools: values.tools.split(",").map((t) => t.trim()) } : {};
 const SIM = { taskDurationMs: 0 };
 const apidata = apidataPresent() ? await ApidataChecker.load() : undefined;
 if (!apidata) {
@@ -47,6 +49,7 @@ console.error(`Fuzzing in process: ${cases} cases, seed ${seed}`);
 const inProc = await runFuzz({
   cases,
   seed,
+  ...tools,
   ...(apidata && { apidata }),
   onProgress: progress,
   start: () =>
@@ -61,6 +64,7 @@ last = 0;
 const stdio = await runFuzz({
   cases: stdioCases,
   seed: seed + 1,
+  ...tools,
   ...(apidata && { apidata }),
   start: async () => {
     const s = await startStack({ env: { ...ALL_TOOLSETS_ENV, PROXMOX_MCP_LOG_LEVEL: "warning" }, simOptions: SIM });

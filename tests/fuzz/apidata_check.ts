@@ -87,8 +87,11 @@ export class ApidataChecker {
     } catch {
       return undefined;
     }
-    // Best match: most literal segments, then an exact segment count over a trailing parameter spanning several.
-    let best: { info: ApiMethod; pathParams: Record<string, string>; literals: number; exact: boolean } | undefined;
+    // Best match: most literal segments, then an exact segment count over a trailing parameter spanning several,
+    // then the longer template (`/ipset/{name}/{cidr}` over `/ipset/{name}` for `…/ipset/a/fd00::/64`).
+    let best:
+      | { info: ApiMethod; pathParams: Record<string, string>; literals: number; exact: boolean; length: number }
+      | undefined;
     for (const t of this.#templates) {
       const info = t.methods[method];
       if (!info) continue;
@@ -107,9 +110,9 @@ export class ApidataChecker {
         else ok = false;
       }
       const exact = t.segs.length === segs.length;
-      if (ok && (!best || literals > best.literals || (literals === best.literals && exact && !best.exact))) {
-        best = { info, pathParams, literals, exact };
-      }
+      const better = !best || literals > best.literals ||
+        (literals === best.literals && (exact !== best.exact ? exact : t.segs.length > best.length));
+      if (ok && better) best = { info, pathParams, literals, exact, length: t.segs.length };
     }
     return best;
   }

@@ -201,8 +201,39 @@ const FIREWALL_FIELDS: Record<string, fc.Arbitrary<unknown>> = {
   policy_in: fc.constantFrom("ACCEPT", "DROP"),
 };
 
-/** A plausible value for a property (always of the declared type). */
+/** Characters a near-miss may bring in: the separators and escapes PVE's formats care about. */
+const NEAR_CHARS = [..."..::,,;= /-_+@!$%0aZ9\t"];
+
+/**
+ * Near misses of plausible strings: up to three edits (drop, duplicate, replace or insert a character). Many tools
+ * check their patterns in code (not in the listed schema), so this is how the fuzzer probes those patterns' edges.
+ */
+export function nearMiss(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  const edit = fc.record({ op: fc.integer({ min: 0, max: 3 }), at: fc.nat(), ch: fc.constantFrom(...NEAR_CHARS) });
+  return fc.tuple(base, fc.array(edit, { minLength: 1, maxLength: 3 })).map(([v, edits]) => {
+    let out = v;
+    for (const { op, at, ch } of edits) {
+      const i = out.length ? at % out.length : 0;
+      if (op === 0) out = out.slice(0, i) + out.slice(i + 1);
+      else if (op === 1) out = out.slice(0, i) + (out[i] ?? ch) + out.slice(i);
+      else if (op === 2) out = out.slice(0, i) + ch + out.slice(i + 1);
+      else out = out.slice(0, i) + ch + out.slice(i);
+    }
+    return out;
+  });
+}
+
+/** A plausible value for a property (always of the declared type); strings are sometimes near misses. */
 export function validValue(name: string, s: JsonSchema, d: FuzzDict): fc.Arbitrary<unknown> {
+  const plain = plausibleValue(name, s, d);
+  if (primaryType(s) !== "string" || s.enum?.length) return plain;
+  return fc.oneof(
+    { weight: 4, arbitrary: plain },
+    { weight: 1, arbitrary: nearMiss(plain as fc.Arbitrary<string>) },
+  );
+}
+
+function plausibleValue(name: string, s: JsonSchema, d: FuzzDict): fc.Arbitrary<unknown> {
   const named = namedValue(name, s, d);
   if (named) return named;
   if (s.enum?.length) return fc.constantFrom(...s.enum);
