@@ -212,5 +212,7 @@ if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(results, n
 const report = renderReport(results);
 if (!values["no-write"]) {
   await Deno.writeTextFile(values.out, report);
+  // Formatted like every other page (`deno fmt --check` runs in `deno task ok`).
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", values.out], cwd: ROOT }).output();
   console.error(`Wrote ${values.out}`);
 } else console.log(report);
