@@ -11,8 +11,10 @@ import { PageLimit, paginate } from "./paging.ts";
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
-const EXTRA_FIELDS = ["cpu", "mem", "disk", "uptime", "pool", "lock", "hastate"] as const;
-const BASE_COLUMNS = ["vmid", "name", "type", "node", "status", "tags"] as const;
+const EXTRA_FIELDS = ["tags", "cpu", "mem", "disk", "uptime", "pool", "lock", "hastate"] as const;
+const BASE_COLUMNS = ["vmid", "name", "type", "node", "status"] as const;
+/** Rows the text rendering shows; the rest are in structured content only (sent once, not twice). */
+const TEXT_ROWS = 20;
 
 /** Case-insensitive glob (`*`, `?`) → RegExp. */
 function globToRegExp(glob: string): RegExp {
@@ -41,7 +43,7 @@ export const guestList = defineTool({
   title: "List guests (VMs and containers)",
   description:
     "List QEMU VMs and LXC containers across the cluster with one API request. Filters: type, node, status, tag, " +
-    "pool, name (glob, e.g. web-*). Compact columnar rows; page with cursor. Add fields for cpu (%), mem (MiB), " +
+    "pool, name (glob, e.g. web-*). Compact columnar rows; page with cursor. Add fields for tags, cpu (%), mem (MiB), " +
     "disk (GiB), uptime (s), pool, lock, hastate.",
   toolset: "guests",
   annotations: READ,
@@ -93,7 +95,6 @@ export const guestList = defineTool({
         r.template === 1 ? `${r.type}-template` : r.type,
         r.node ?? "",
         r.status ?? "",
-        r.tags ?? "",
         ...fields.map((f) => extraValue(r, f)),
       ]),
       ...(page.next ? { next_cursor: page.next } : {}),
@@ -101,7 +102,8 @@ export const guestList = defineTool({
   },
   text: (out) =>
     `${out.rows.length} of ${out.total} guests` + (out.next_cursor ? ` (more: cursor ${out.next_cursor})` : "") +
-    "\n" + out.columns.join("\t") + "\n" + out.rows.map((r) => r.join("\t")).join("\n"),
+    "\n" + out.columns.join("\t") + "\n" + out.rows.slice(0, TEXT_ROWS).map((r) => r.join("\t")).join("\n") +
+    (out.rows.length > TEXT_ROWS ? `\n… ${out.rows.length - TEXT_ROWS} more rows in the structured result` : ""),
 });
 
 const STATUS_KEYS = [
