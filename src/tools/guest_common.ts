@@ -9,7 +9,7 @@ import type { GuestRef } from "../pve/guests.ts";
 import { PveError } from "../pve/types.ts";
 import type { ToolAnnotations, ToolContext } from "./registry.ts";
 import { resolveSecretRefs, secretRefName } from "../secrets/resolve.ts";
-import { type SecretStore, SecretStoreError } from "../secrets/store.ts";
+import { SecretStoreError } from "../secrets/store.ts";
 
 /** Annotations of a tool whose worst action changes something but destroys nothing. */
 export const CHANGE: ToolAnnotations = {
