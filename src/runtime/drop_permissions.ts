@@ -176,9 +176,12 @@ export function dropPlanFromConfig(loaded: ConfigFiles): DropPlan {
     : /\.jsonl$/.test(config.audit.path)
     ? dirname(config.audit.path) // the active file; rotated files sit beside it
     : config.audit.path;
+  // The secret store (tools store created token secrets) and the device-token file (last-use updates) are rewritten
+  // atomically — temp file, lock file and rename beside them — so their directories stay writable.
+  const stateDirs = defined([config.secrets.storeFile, config.http.tokensFile]).map((f) => dirname(f));
   return {
     readDone: [...new Set(readDone)],
-    keepRead: defined([config.secrets.storeFile, ...(config.http.pveTokenMode ? caFiles : [])]),
-    keepWrite: defined([audit, config.http.tokensFile]),
+    keepRead: defined([...stateDirs, ...(config.http.pveTokenMode ? caFiles : [])]),
+    keepWrite: defined([audit, ...stateDirs]),
   };
 }

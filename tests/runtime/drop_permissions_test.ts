@@ -164,8 +164,9 @@ Deno.test("dropPlanFromConfig: start-up files are done, audit/store/tokens are k
       "/run/secrets/master",
       "/run/secrets/token",
     ],
-    keepRead: ["/var/lib/pve-mcp/secrets.json"],
-    keepWrite: ["/var/lib/pve-mcp/audit", "/var/lib/t.json"],
+    // The store and the tokens file are rewritten atomically beside themselves: their directories stay writable.
+    keepRead: ["/var/lib/pve-mcp", "/var/lib"],
+    keepWrite: ["/var/lib/pve-mcp/audit", "/var/lib/pve-mcp", "/var/lib"],
   });
   const pveTokenMode = dropPlanFromConfig({
     config: {
