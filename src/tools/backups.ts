@@ -243,6 +243,8 @@ export const backup = defineTool({
     actions: ["list"],
     privileges: ["Datastore.Audit"],
     params: ["vmid", "node", "storage", "include_notes", "limit", "cursor"],
+    title: "List backups",
+    description: "List backup volumes (newest first) of a VM/CT or on a storage.",
   },
   classify: classifyBackup,
   target: backupTarget,

@@ -143,6 +143,9 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
     field?: string;
     /** The arguments the read actions take (default: all); the others are left out of the read-only listing. */
     params?: readonly string[];
+    /** Title and description of the read-only view (default: the tool's own). */
+    title?: string;
+    description?: string;
   };
   /** Class of one call; by default derived from the annotations. */
   classify?: (args: z.infer<I>) => CallClass;
@@ -216,6 +219,8 @@ export function readOnlyView(def: ToolDef): ToolDef {
   const base = keep ? def.input.pick(keep as Record<string, true> & Record<number, never>) : def.input;
   return {
     ...def,
+    title: view.title ?? def.title,
+    description: view.description ?? def.description,
     input: base.extend({ [field]: orig?.description ? narrowed.describe(orig.description) : narrowed }),
     annotations: { ...def.annotations, readOnlyHint: true, destructiveHint: false, idempotentHint: true },
     privileges: view.privileges,
