@@ -65,6 +65,19 @@ function listedInput(app: App, def: ToolDef, clusterNames: string[]): z.ZodObjec
   return input;
 }
 
+const listed = new WeakMap<App, Map<string, StandardSchemaWithJSON<Record<string, unknown>>>>();
+
+/** The listed schema of a tool, built once per app (sessions and HTTP requests share it). */
+function listedSchema(app: App, def: ToolDef, clusterNames: string[]): StandardSchemaWithJSON<Record<string, unknown>> {
+  let byTool = listed.get(app);
+  if (!byTool) listed.set(app, byTool = new Map());
+  // Read-only views are separate objects with the same name: key by name and view.
+  const key = `${def.name}|${def.annotations.readOnlyHint}|${clusterNames.join(",")}`;
+  let schema = byTool.get(key);
+  if (!schema) byTool.set(key, schema = compact(listedInput(app, def, clusterNames)));
+  return schema;
+}
+
 /** Removes `pattern` keywords: regexes cost many bytes and say little to a model; the server checks them anyway. */
 function withoutPatterns(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutPatterns);
@@ -88,12 +101,15 @@ function compact(schema: z.ZodObject): StandardSchemaWithJSON<Record<string, unk
     const { $schema: _drop, ...rest } = json;
     return withoutPatterns(rest) as Record<string, unknown>;
   };
+  // Converted once: HTTP serving builds a server per request, and the conversion is the costly part of a listing.
+  let input: Record<string, unknown> | undefined;
+  let output: Record<string, unknown> | undefined;
   return {
     "~standard": {
       ...std,
       jsonSchema: {
-        input: (o) => trim(std.jsonSchema.input(o)),
-        output: (o) => trim(std.jsonSchema.output(o)),
+        input: (o) => (input ??= trim(std.jsonSchema.input(o))),
+        output: (o) => (output ??= trim(std.jsonSchema.output(o))),
       },
     },
   };
@@ -123,7 +139,7 @@ export function buildMcpServer(app: App, principal: Principal): McpServer {
       description: def.description,
       // Output schemas are not listed: they would add ~40% to tools/list. Results keep the shapes in docs/tools.md
       // (tests check every structured result against the tool's zod output schema).
-      inputSchema: compact(listedInput(app, def, clusterNames)),
+      inputSchema: listedSchema(app, def, clusterNames),
       annotations: def.annotations,
     }, (args: Record<string, unknown>, ctx) => {
       const token = ctx.mcpReq._meta?.progressToken;
