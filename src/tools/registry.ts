@@ -9,10 +9,9 @@ import type { GuestRef } from "../pve/guests.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { AuditReader } from "./audit.ts";
 
-/** Operating modes, from least to most powerful. */
-export const MODES = ["read-only", "operator", "admin"] as const;
-/** One of {@linkcode MODES}. */
-export type Mode = (typeof MODES)[number];
+// Modes are defined once, with the settings (read-only, operator, admin: least to most powerful).
+import { type Mode, MODES } from "../config/schema.ts";
+export { type Mode, MODES };
 
 /** What a single call does to the cluster; decides the mode it needs and the rate-limit bucket. */
 export type CallClass = "read" | "write" | "destructive";
