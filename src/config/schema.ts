@@ -10,6 +10,29 @@ export const MODES = ["read-only", "operator", "admin"] as const;
 /** One of {@linkcode MODES}. */
 export type Mode = (typeof MODES)[number];
 
+/** Toolsets group tools so operators can switch whole areas on and off. */
+export const TOOLSETS = [
+  "cluster",
+  "nodes",
+  "guests",
+  "snapshots",
+  "backups",
+  "storage",
+  "tasks",
+  "metrics",
+  "agent",
+  "firewall",
+  "access",
+  "pools",
+  "ha",
+  "ceph",
+  "sdn",
+  "raw",
+  "audit",
+] as const;
+/** One of {@linkcode TOOLSETS}. */
+export type Toolset = (typeof TOOLSETS)[number];
+
 /** Log levels operators can choose. */
 export const LEVELS = ["debug", "info", "warning", "error"] as const;
 
@@ -156,7 +179,10 @@ const level = z.preprocess(
 const PolicySchema = z
   .object({
     mode: z.enum(MODES, { error: "expected one of read-only, operator, admin" }).default("read-only"),
-    toolsets: list(name, "toolset names").default([]),
+    toolsets: list(
+      z.enum([...TOOLSETS, "all"], { error: `expected toolset names: ${TOOLSETS.join(", ")} or all` }),
+      "toolset names",
+    ).default([]),
     allowTools: list(name, "tool names").default([]),
     denyTools: list(name, "tool names").default([]),
     guests: z

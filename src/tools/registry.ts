@@ -9,9 +9,9 @@ import type { GuestRef } from "../pve/guests.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { AuditReader } from "./audit.ts";
 
-// Modes are defined once, with the settings (read-only, operator, admin: least to most powerful).
-import { type Mode, MODES } from "../config/schema.ts";
-export { type Mode, MODES };
+// Modes (least to most powerful) and toolsets are defined once, with the settings that name them.
+import { type Mode, MODES, type Toolset, TOOLSETS } from "../config/schema.ts";
+export { type Mode, MODES, type Toolset, TOOLSETS };
 
 /** What a single call does to the cluster; decides the mode it needs and the rate-limit bucket. */
 export type CallClass = "read" | "write" | "destructive";
@@ -23,29 +23,6 @@ export const MODE_FOR_CLASS: Record<CallClass, Mode> = { read: "read-only", writ
 export function modeAllows(mode: Mode, needed: Mode): boolean {
   return MODES.indexOf(mode) >= MODES.indexOf(needed);
 }
-
-/** Toolsets group tools so operators can switch whole areas on and off. */
-export const TOOLSETS = [
-  "cluster",
-  "nodes",
-  "guests",
-  "snapshots",
-  "backups",
-  "storage",
-  "tasks",
-  "metrics",
-  "agent",
-  "firewall",
-  "access",
-  "pools",
-  "ha",
-  "ceph",
-  "sdn",
-  "raw",
-  "audit",
-] as const;
-/** One of {@linkcode TOOLSETS}. */
-export type Toolset = (typeof TOOLSETS)[number];
 
 /** Toolsets enabled when the operator names none. */
 export const DEFAULT_TOOLSETS: readonly Toolset[] = [
