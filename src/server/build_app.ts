@@ -17,6 +17,7 @@ import { createRateLimiter } from "../guard/rate_limit.ts";
 import { openSecretStore } from "../secrets/open.ts";
 import type { PveTlsOptions } from "../pve/client.ts";
 import { VERSION } from "../version.ts";
+import { log } from "../log.ts";
 
 type ClusterConfig = Config["clusters"][string];
 type Credential = {
@@ -103,6 +104,12 @@ export async function buildApp(
   const ownAudit = opts.audit === undefined ? await openAuditLog(config.audit) : undefined;
   const secrets = await openSecretStore(config.secrets);
   const p = config.policy;
+  const known = new Set(ALL_TOOLS.map((t) => t.name));
+  for (const name of [...p.allowTools, ...p.denyTools].filter((n) => !known.has(n))) {
+    log("config").warn("Tool {name} in the allow/deny lists does not exist; `pve-mcp tools --json` lists the names", {
+      name,
+    });
+  }
   const app: App = {
     name: "pve-mcp",
     version: VERSION,
