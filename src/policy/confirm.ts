@@ -108,7 +108,7 @@ const STATE_PREFIX = "pvemcp1";
  * binding (tool, cluster, arguments, caller).
  */
 export class ConfirmStateSigner {
-  readonly #key: Promise<CryptoKey>;
+  #keyPromise: Promise<CryptoKey> | undefined;
   readonly #used = new Map<string, number>();
   readonly #now: () => number;
   readonly #ttlMs: number;
@@ -116,7 +116,14 @@ export class ConfirmStateSigner {
   constructor(opts: { now?: () => number; ttlMs?: number } = {}) {
     this.#now = opts.now ?? Date.now;
     this.#ttlMs = opts.ttlMs ?? 600_000;
-    this.#key = crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign", "verify"]);
+  }
+
+  /** The per-process key, made on first use (Web Crypto's first call costs tens of ms: not at start-up). */
+  get #key(): Promise<CryptoKey> {
+    return this.#keyPromise ??= crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256", length: 256 }, false, [
+      "sign",
+      "verify",
+    ]);
   }
 
   /** A state for one confirmation round. */

@@ -160,43 +160,54 @@ interface TrieNode {
 }
 
 const newNode = (): TrieNode => ({ literal: new Map(), methods: new Map() });
-const root = newNode();
-const byKey = new Map<string, Endpoint>();
-const all: Endpoint[] = [];
+interface ContractIndex {
+  root: TrieNode;
+  byKey: Map<string, Endpoint>;
+  all: Endpoint[];
+}
+let built: ContractIndex | undefined;
 
-for (const [key, c] of Object.entries((raw as CompactContract).endpoints)) {
-  const space = key.indexOf(" ");
-  const method = key.slice(0, space) as PveMethod;
-  const path = key.slice(space + 1);
-  const segments = path.split("/").filter(Boolean);
-  const params: Record<string, ParamSpec> = {};
-  for (const [name, spec] of Object.entries(c.p ?? {})) params[name] = param(spec);
-  const ep: Endpoint = {
-    method,
-    path,
-    params,
-    pathParams: segments.filter((s) => s.startsWith("{")).map((s) => s.slice(1, -1)),
-    additionalParams: c.extra === 1,
-    allowToken: c.tok !== 0,
-    returnsUpid: c.upid === 1,
-    permission: perm(c.perm),
-  };
-  if (c.proxy !== undefined) ep.proxyTo = c.proxy;
-  let node = root;
-  for (const seg of segments) {
-    if (seg.startsWith("{")) {
-      node.param ??= { name: seg.slice(1, -1), node: newNode() };
-      node = node.param.node;
-    } else {
-      let next = node.literal.get(seg);
-      if (!next) node.literal.set(seg, next = newNode());
-      node = next;
+/** The path trie and endpoint maps, built on first use (not at start-up: most sessions never need them). */
+function index(): ContractIndex {
+  if (built) return built;
+  const root = newNode();
+  const byKey = new Map<string, Endpoint>();
+  const all: Endpoint[] = [];
+  for (const [key, c] of Object.entries((raw as CompactContract).endpoints)) {
+    const space = key.indexOf(" ");
+    const method = key.slice(0, space) as PveMethod;
+    const path = key.slice(space + 1);
+    const segments = path.split("/").filter(Boolean);
+    const params: Record<string, ParamSpec> = {};
+    for (const [name, spec] of Object.entries(c.p ?? {})) params[name] = param(spec);
+    const ep: Endpoint = {
+      method,
+      path,
+      params,
+      pathParams: segments.filter((s) => s.startsWith("{")).map((s) => s.slice(1, -1)),
+      additionalParams: c.extra === 1,
+      allowToken: c.tok !== 0,
+      returnsUpid: c.upid === 1,
+      permission: perm(c.perm),
+    };
+    if (c.proxy !== undefined) ep.proxyTo = c.proxy;
+    let node = root;
+    for (const seg of segments) {
+      if (seg.startsWith("{")) {
+        node.param ??= { name: seg.slice(1, -1), node: newNode() };
+        node = node.param.node;
+      } else {
+        let next = node.literal.get(seg);
+        if (!next) node.literal.set(seg, next = newNode());
+        node = next;
+      }
     }
+    node.template = path;
+    node.methods.set(method, ep);
+    byKey.set(key, ep);
+    all.push(ep);
   }
-  node.template = path;
-  node.methods.set(method, ep);
-  byKey.set(key, ep);
-  all.push(ep);
+  return built = { root, byKey, all };
 }
 
 function walk(node: TrieNode, segs: string[], i: number, out: Record<string, string>): TrieNode | undefined {
@@ -242,7 +253,7 @@ export function matchPath(
   const segs = segmentsOf(concretePath);
   if (!segs) return undefined;
   const pathParams: Record<string, string> = {};
-  const node = walk(root, segs, 0, pathParams);
+  const node = walk(index().root, segs, 0, pathParams);
   if (!node?.template) return undefined;
   return { template: node.template, pathParams, methods: node.methods };
 }
@@ -259,12 +270,12 @@ export function findEndpoint(method: string, concretePath: string): EndpointMatc
 
 /** The endpoint for a method and a path template (`/nodes/{node}/qemu`), if the schema has it. */
 export function getEndpoint(method: string, template: string): Endpoint | undefined {
-  return byKey.get(`${method.toUpperCase()} ${template}`);
+  return index().byKey.get(`${method.toUpperCase()} ${template}`);
 }
 
 /** Every endpoint, sorted by path then method. */
 export function listEndpoints(): readonly Endpoint[] {
-  return all;
+  return index().all;
 }
 
 /** True for the four methods the PVE API accepts. */
