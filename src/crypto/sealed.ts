@@ -42,8 +42,8 @@ export function looksSealed(value: unknown): value is string {
 
 /** True for values of the existing Python server (`enc:` + Fernet), which `config migrate` converts. */
 export function isLegacySealed(value: string): boolean {
-  return value.startsWith("enc:") && !value.startsWith("enc:v") &&
-    /^enc:[A-Za-z0-9_=-]+(:[A-Za-z0-9_=-]+)?$/.test(value);
+  // Ours are `enc:v<N>:…`; a Python value's first part is base64url and may itself start with "v" (1 in 64 salts).
+  return !/^enc:v\d+:/.test(value) && /^enc:[A-Za-z0-9_=-]+(:[A-Za-z0-9_=-]+)?$/.test(value);
 }
 
 /** Splits a sealed value; `label` names the field in errors. */

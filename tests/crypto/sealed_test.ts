@@ -141,3 +141,9 @@ Deno.test("key files: header with id and creation time; base64 of 32 bytes; erro
   assert.equal(k1.id, k2.id);
   assert.match(k1.id!, /^[0-9a-f]{8}$/);
 });
+
+Deno.test("isLegacySealed: a Python value whose salt starts with v is still recognised (1 in 64 salts)", () => {
+  const python = "enc:vGx1c3RlcnNhbHQxMjM0NQ==:Z0FBQUFBQm5fZXhhbXBsZXRva2Vu";
+  if (!isLegacySealed(python)) throw new Error("a Python value with a salt starting with v was not recognised");
+  if (isLegacySealed("enc:v1:k3y1d:bm9uY2U:Y2lwaGVy")) throw new Error("our own enc:v1: value taken for Python's");
+});
