@@ -57,6 +57,22 @@ async function run(args: string[], env: Record<string, string>, stdin?: string) 
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** Starts `serve` over stdio with this environment and connects a real MCP client; stderr is collected. */
+async function connectServe(env: Record<string, string>, cwd: string) {
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: ["run", "-A", "--quiet", MAIN, "serve"],
+    env,
+    cwd,
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (b: Uint8Array) => (stderr += new TextDecoder().decode(b)));
+  const client = new Client({ name: "leak", version: "1" });
+  await client.connect(transport);
+  return { transport, client, stderr: () => stderr };
+}
+
 async function readTree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const walk = async (d: string) => {
@@ -118,17 +134,7 @@ Deno.test("leak: secret settings, secret arguments and stored secrets never appe
     });
 
     await t.step("every tool over stdio, debug logging, audit on", async () => {
-      const transport = new StdioClientTransport({
-        command: Deno.execPath(),
-        args: ["run", "-A", "--quiet", MAIN, "serve"],
-        env,
-        cwd: home,
-        stderr: "pipe",
-      });
-      let stderr = "";
-      transport.stderr?.on("data", (b: Uint8Array) => (stderr += new TextDecoder().decode(b)));
-      const client = new Client({ name: "leak", version: "1" });
-      await client.connect(transport);
+      const { transport, client, stderr } = await connectServe(env, home);
       const messages: string[] = [];
       const onmessage = transport.onmessage;
       transport.onmessage = (m) => {
@@ -167,7 +173,7 @@ Deno.test("leak: secret settings, secret arguments and stored secrets never appe
       }
       if (ok < calls.length / 10) throw new Error(`only ${ok} of ${calls.length} calls succeeded`);
       captured["stdout (every MCP message)"] = messages.join("\n");
-      captured["stderr (debug log)"] = stderr;
+      captured["stderr (debug log)"] = stderr();
       if (messages.length < calls.length) throw new Error("fewer answers than calls");
     });
 
@@ -257,23 +263,13 @@ Deno.test("leak: a wrong password or token secret is not echoed by the failed lo
         { ...base, PROXMOX_TOKEN_ID: "root@pam!mcp-admin", PROXMOX_TOKEN_SECRET: secret.value },
       ]
     ) {
-      const transport = new StdioClientTransport({
-        command: Deno.execPath(),
-        args: ["run", "-A", "--quiet", MAIN, "serve"],
-        env,
-        cwd: home,
-        stderr: "pipe",
-      });
-      let stderr = "";
-      transport.stderr?.on("data", (b: Uint8Array) => (stderr += new TextDecoder().decode(b)));
-      const client = new Client({ name: "leak", version: "1" });
-      await client.connect(transport);
+      const { transport, client, stderr } = await connectServe(env, home);
       const r = await client.callTool({ name: "guest_list", arguments: {} }) as { isError?: boolean };
       await client.close();
       if (!r.isError) throw new Error("a wrong credential was accepted");
       const check = await run(["config", "check"], env);
       leaks.push(...findLeaks([password, secret], "result", JSON.stringify(r)));
-      leaks.push(...findLeaks([password, secret], "stderr", stderr));
+      leaks.push(...findLeaks([password, secret], "stderr", stderr()));
       leaks.push(...findLeaks([password, secret], "config check", check.stdout + check.stderr));
     }
     if (leaks.length) throw new Error(`Canaries leaked:\n${leaks.join("\n")}`);
