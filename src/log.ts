@@ -3,6 +3,7 @@
  * @module
  */
 import { configure, getLogger, type Logger, type LogLevel, type LogRecord } from "@logtape/logtape";
+import { isSecretKey } from "./guard/secret_keys.ts";
 
 /** Log levels operators can choose. */
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
@@ -11,15 +12,35 @@ export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 const encoder = new TextEncoder();
 
-function stderrJsonSink(record: LogRecord): void {
-  const msg = record.message.map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join("");
-  const line = JSON.stringify({
+/**
+ * A log record as one JSON line. Properties under secret keys (the classifier of `guard/secret_keys.ts`, as for audit
+ * records and plan text) are replaced by `[redacted]`, in the properties and where the message interpolates them.
+ */
+export function formatLogLine(record: LogRecord): string {
+  const properties: Record<string, unknown> = {};
+  const hidden = new Set<unknown>();
+  for (const [key, value] of Object.entries(record.properties)) {
+    if (isSecretKey(key) && value !== undefined && value !== null) {
+      hidden.add(value);
+      properties[key] = "[redacted]";
+    } else {
+      properties[key] = value;
+    }
+  }
+  const msg = record.message.map((part, i) =>
+    i % 2 === 1 && hidden.has(part) ? "[redacted]" : typeof part === "string" ? part : JSON.stringify(part)
+  ).join("");
+  return JSON.stringify({
     time: new Date(record.timestamp).toISOString(),
     level: record.level,
     logger: record.category.join("."),
     msg,
-    ...record.properties,
+    ...properties,
   });
+}
+
+function stderrJsonSink(record: LogRecord): void {
+  const line = formatLogLine(record);
   try {
     Deno.stderr.writeSync(encoder.encode(line + "\n"));
   } catch {

@@ -9,6 +9,7 @@ import { type Endpoint, findEndpoint, isPveMethod, matchPath, validateParams } f
 import { type PveApi, type PveMethod, type PveParamValue } from "../pve/types.ts";
 import { isUpid } from "../pve/upid.ts";
 import { cleanText } from "../guard/untrusted.ts";
+import { isSecretKey } from "../guard/secret_keys.ts";
 import { classifyRaw, rawTarget } from "../policy/raw_classes.ts";
 import { type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
 
@@ -58,8 +59,6 @@ interface Checked {
   pathParams: Record<string, string>;
   params: Record<string, PveParamValue>;
 }
-
-const SECRETISH = /pass|secret|key|token|ticket|cookie|cert/i;
 
 /** Resolves and checks a call against the contract; throws a TypeError with an actionable message. */
 function check(args: Args): Checked {
@@ -133,9 +132,11 @@ function cleanDeep(value: unknown, depth = 0): unknown {
   return out;
 }
 
-function describeParams(params: Record<string, PveParamValue>): string {
+function describeParams(path: string, params: Record<string, PveParamValue>): string {
   const parts = Object.entries(params).map(([k, v]) =>
-    SECRETISH.test(k) ? `${k}=(hidden)` : `${k}=${cleanText(Array.isArray(v) ? v.join(",") : String(v), 80)}`
+    isSecretKey(k, { tool: "pve_api", path })
+      ? `${k}=(hidden)`
+      : `${k}=${cleanText(Array.isArray(v) ? v.join(",") : String(v), 80)}`
   );
   return parts.length ? parts.join(", ") : "no parameters";
 }
@@ -183,7 +184,7 @@ export const pveApi = defineTool({
       action: `${c.method} ${c.endpoint.path}`,
       target,
       current,
-      effect: `${cls.why}; ${describeParams(c.params)}`,
+      effect: `${cls.why}; ${describeParams(c.endpoint.path, c.params)}`,
     };
   },
   async handler(args, ctx): Promise<Out> {
