@@ -263,7 +263,7 @@ Deno.test("leak: a wrong password or token secret is not echoed by the failed lo
         { ...base, PROXMOX_TOKEN_ID: "root@pam!mcp-admin", PROXMOX_TOKEN_SECRET: secret.value },
       ]
     ) {
-      const { transport, client, stderr } = await connectServe(env, home);
+      const { client, stderr } = await connectServe(env, home);
       const r = await client.callTool({ name: "guest_list", arguments: {} }) as { isError?: boolean };
       await client.close();
       if (!r.isError) throw new Error("a wrong credential was accepted");
