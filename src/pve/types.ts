@@ -54,7 +54,8 @@ export type PveErrorKind =
   | "auth" // 401
   | "permission" // 403
   | "invalid" // 400
-  | "not_found" // 500 whose message says the object does not exist
+  | "not_found" // 500 whose message says the object does not exist; a guest PVE confirms is absent
+  | "not_visible" // a guest exists (PVE's /cluster/nextid says so) but this token may not see it (no VM.Audit)
   | "server" // other 5xx
   | "not_implemented" // 501
   | "proxy" // 595/596: forwarding to another node failed

@@ -17,6 +17,7 @@ import {
   findGuest,
   guestLabel,
   guestState,
+  isNotVisible,
   kind,
   matching,
   nextFreeVmid,
@@ -175,7 +176,8 @@ async function restoreNode(
     return existingNode;
   }
   if (args.node !== undefined) return args.node;
-  const source = await findGuest(ctx, sourceVmid);
+  // The backed-up guest only suggests a node; one this token cannot see suggests none.
+  const source = await findGuest(ctx, sourceVmid).catch((e) => isNotVisible(e) ? undefined : Promise.reject(e));
   return source?.node ?? await pickNode(ctx, undefined, "Restoring a backup");
 }
 

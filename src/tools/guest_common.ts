@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { pvePath } from "../pve/encode.ts";
-import type { GuestRef } from "../pve/guests.ts";
+import { type GuestRef, vmidTaken } from "../pve/guests.ts";
 import { PveError } from "../pve/types.ts";
 import type { ToolAnnotations, ToolContext } from "./registry.ts";
 import { resolveSecretRefs, secretRefName } from "../secrets/resolve.ts";
@@ -46,7 +46,10 @@ export function guestState(ref: GuestRef): string {
   return [ref.status, ...(ref.template ? ["template"] : [])].join(", ");
 }
 
-/** The guest with this vmid, or undefined when the cluster has none. Other errors propagate. */
+/**
+ * The guest with this vmid, or undefined when PVE confirms the cluster has none. A guest this token cannot see throws
+ * a {@linkcode PveError} of kind `not_visible` (see `GuestResolver.resolve`); other errors propagate too.
+ */
 export async function findGuest(ctx: ToolContext, vmid: number): Promise<GuestRef | undefined> {
   try {
     return await ctx.resolveGuest(vmid);
@@ -54,6 +57,11 @@ export async function findGuest(ctx: ToolContext, vmid: number): Promise<GuestRe
     if (e instanceof PveError && e.kind === "not_found") return undefined;
     throw e;
   }
+}
+
+/** True for the error of a guest that exists but that this token cannot see. */
+export function isNotVisible(e: unknown): boolean {
+  return e instanceof PveError && e.kind === "not_visible";
 }
 
 /** Asks PVE for the next free vmid (`GET /cluster/nextid`). */
@@ -70,14 +78,20 @@ export async function nextFreeVmid(ctx: ToolContext): Promise<number> {
   return id;
 }
 
-/** Fails with a clear message when `vmid` is already used (so a create or clone does not half-start). */
+/**
+ * Fails with a clear message when `vmid` is taken, so a create or clone does not half-start. PVE decides
+ * (`GET /cluster/nextid?vmid=N`): it also knows the guests this token cannot see, which `/cluster/resources` leaves out.
+ */
 export async function ensureVmidFree(ctx: ToolContext, vmid: number): Promise<void> {
-  const existing = await findGuest(ctx, vmid);
-  if (existing) {
-    throw new TypeError(
-      `vmid ${vmid} is already used by ${guestLabel(existing)}: omit the id to take the next free one`,
-    );
+  if (!await vmidTaken(ctx.pve, vmid, ctx.signal)) return;
+  let owner = "a guest that is not visible to this token";
+  try {
+    const ref = await findGuest(ctx, vmid);
+    if (ref) owner = guestLabel(ref);
+  } catch (e) {
+    if (!isNotVisible(e)) throw e;
   }
+  throw new TypeError(`vmid ${vmid} is already used by ${owner}: omit the id to take the next free one`);
 }
 
 /** The node to run a node-scoped call on: the given one, else the only online node, else a clear error. */

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { type Endpoint, findEndpoint, isPveMethod, matchPath, validateParams } from "../pve/contract.ts";
-import { type PveApi, type PveMethod, type PveParamValue } from "../pve/types.ts";
+import { type PveApi, PveError, type PveMethod, type PveParamValue } from "../pve/types.ts";
 import { isUpid } from "../pve/upid.ts";
 import { cleanText } from "../guard/untrusted.ts";
 import { isSecretKey } from "../guard/secret_keys.ts";
@@ -176,8 +176,13 @@ export const pveApi = defineTool({
         const g = await ctx.resolveGuest(vmid);
         target = `${g.type} ${g.vmid} "${cleanText(g.name, 60)}" on ${g.node} (${c.method} ${c.path})`;
         current = `${g.status}${g.template ? ", template" : ""}${g.tags.length ? `, tags ${g.tags.join(";")}` : ""}`;
-      } catch {
-        current = `guest ${vmid} not found in the cluster`;
+      } catch (e) {
+        const why = e instanceof PveError ? e.kind : "";
+        current = why === "not_visible"
+          ? `guest ${vmid} exists but is not visible to this token`
+          : why === "not_found"
+          ? `guest ${vmid} not found in the cluster`
+          : `guest ${vmid} could not be looked up`;
       }
     }
     return {

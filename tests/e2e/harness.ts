@@ -23,8 +23,8 @@ export type Sim = Awaited<ReturnType<typeof startSimulator>>;
 
 /** Options of one stack. */
 export interface StackOptions {
-  /** Which simulator token the server uses. */
-  token?: "admin" | "auditor";
+  /** Which simulator token the server uses (`admin`, `operator`, `auditor`, or one added through `simOptions.tokens`). */
+  token?: string;
   mode?: "read-only" | "operator" | "admin";
   env?: Record<string, string>;
   sim?: Sim;
@@ -50,6 +50,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const caFile = `${dir}/ca.pem`;
   await Deno.writeTextFile(caFile, sim.caCertPem);
   const token = sim.tokens[opts.token ?? "admin"];
+  if (!token) throw new Error(`The simulator has no token named "${opts.token}"`);
   const env = {
     ...baseEnv(),
     PROXMOX_HOST: "127.0.0.1",

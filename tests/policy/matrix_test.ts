@@ -77,7 +77,11 @@ const SELECTOR_CASES: {
 function fakeCluster() {
   const api: PveApi = {
     host: "fake:8006",
-    request<T>(req: { method: string; path: string }) {
+    request<T>(req: { method: string; path: string; params?: Record<string, unknown> }) {
+      // The resolver asks PVE about a vmid it does not list (absent or invisible): here, every other vmid is free.
+      if (req.method === "GET" && req.path === "/cluster/nextid") {
+        return Promise.resolve({ data: req.params?.vmid as T });
+      }
       if (req.method === "GET" && req.path === "/cluster/resources") {
         return Promise.resolve({
           data: [{

@@ -48,10 +48,13 @@ export function contractApi(answer: (s: Sent) => PveResult<unknown>): { api: Pve
   return { api, sent };
 }
 
-/** A ToolContext over `api` (reads and writes alike) that records progress updates and noted tasks. */
+/**
+ * A ToolContext over `api` (reads and writes alike) that records progress updates and noted tasks. `guests` are
+ * visible to the token; `hidden` vmids exist but are not (resolving them fails with `not_visible`, as GuestResolver does).
+ */
 export function toolContext(
   api: PveApi,
-  opts: { guests?: GuestRef[]; maxTaskWaitMs?: number } = {},
+  opts: { guests?: GuestRef[]; hidden?: number[]; maxTaskWaitMs?: number } = {},
 ): { ctx: ToolContext; progress: ProgressUpdate[]; tasks: string[] } {
   const progress: ProgressUpdate[] = [];
   const tasks: string[] = [];
@@ -61,6 +64,9 @@ export function toolContext(
     cluster: "default",
     resolveGuest(vmid) {
       const g = (opts.guests ?? []).find((x) => x.vmid === vmid);
+      if (opts.hidden?.includes(vmid)) {
+        return Promise.reject(new PveError("not_visible", `Guest ${vmid} exists but is not visible to this token`));
+      }
       if (!g) return Promise.reject(new PveError("not_found", `Guest ${vmid} does not exist in the cluster`));
       return Promise.resolve(g);
     },

@@ -3,6 +3,7 @@
  * endpoint contract (as PVE would) and recorded; answers come from a route function. Tasks finish at once with OK.
  */
 import type { GuestRef } from "../../src/pve/guests.ts";
+import { PveError } from "../../src/pve/types.ts";
 import type { ToolContext } from "../../src/tools/registry.ts";
 import { type SecretStore, SecretStoreError } from "../../src/secrets/store.ts";
 import { contractApi, type Sent, toolContext, upid } from "./fake_api.ts";
@@ -16,6 +17,8 @@ export type Route = (req: Sent) => unknown;
 /** Builds a fake API over `guests`. */
 export function fakeContext(opts: {
   guests: GuestRef[];
+  /** Guests that exist but that the token cannot see. */
+  hidden?: number[];
   route?: Route;
   configs?: Record<number, Record<string, unknown>>;
   nodes?: string[];
@@ -28,7 +31,7 @@ export function fakeContext(opts: {
   function defaults(s: Sent): unknown {
     if (s.method === "GET" && /\/tasks\/.*\/status$/.test(s.path)) return { status: "stopped", exitstatus: "OK" };
     if (s.method === "GET" && /\/tasks\/.*\/log$/.test(s.path)) return [{ n: 1, t: "TASK OK" }];
-    if (s.path === "/cluster/nextid") return 900;
+    if (s.path === "/cluster/nextid") return s.params.vmid === undefined ? 900 : nextid(Number(s.params.vmid));
     if (s.path === "/nodes") return (opts.nodes ?? ["pve1"]).map((node) => ({ node, status: "online" }));
     const cfg = /^\/nodes\/[^/]+\/(qemu|lxc)\/(\d+)\/config$/.exec(s.path);
     if (cfg && s.method === "GET") return { digest: "abc123", ...(opts.configs?.[Number(cfg[2])] ?? {}) };
@@ -36,7 +39,15 @@ export function fakeContext(opts: {
     const node = /^\/nodes\/([^/]+)/.exec(s.path)?.[1] ?? "pve1";
     return s.method === "PUT" && s.path.endsWith("/config") ? null : upid(node, "task", 100);
   }
-  const { ctx } = toolContext(api, { guests: opts.guests });
+  // PVE's answer: the vmid when free, else 400 "VM N already exists" (for guests the token cannot see too).
+  function nextid(vmid: number): number {
+    if (!opts.guests.some((g) => g.vmid === vmid) && !opts.hidden?.includes(vmid)) return vmid;
+    throw new PveError("invalid", `400 GET /cluster/nextid: vmid: VM ${vmid} already exists`, {
+      status: 400,
+      errors: { vmid: `VM ${vmid} already exists` },
+    });
+  }
+  const { ctx } = toolContext(api, { guests: opts.guests, ...(opts.hidden ? { hidden: opts.hidden } : {}) });
   if (opts.secrets) {
     const store = opts.secrets;
     const missing = (name: string) => new SecretStoreError("not_found", `No secret named "${name}" in the store`);

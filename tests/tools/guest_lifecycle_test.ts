@@ -62,5 +62,13 @@ Deno.test("guest_manage: nextid answers the next free vmid or checks one", async
   assertEquals(await guestManage.handler(guestManage.input.parse({ action: "nextid", vmid: 555 }), ctx), { vmid: 555 });
   const used = await errorOf(() => guestManage.handler(guestManage.input.parse({ action: "nextid", vmid: 100 }), ctx));
   assert(used.includes("already used"), used);
+  assertEquals(sent.at(-1)?.params, { vmid: "100" }, "PVE was asked about the vmid");
   assertEquals(guestManage.target!(guestManage.input.parse({ action: "nextid", vmid: 100 })), undefined);
+});
+
+Deno.test("guest_manage: nextid vmid=N trusts PVE about guests the token cannot see", async () => {
+  const { ctx, sent } = fakeContext({ guests: guests(), hidden: [777] });
+  const used = await errorOf(() => guestManage.handler(guestManage.input.parse({ action: "nextid", vmid: 777 }), ctx));
+  assert(used.includes("already used by a guest that is not visible to this token"), used);
+  assertEquals(sent.map((s) => s.path), ["/cluster/nextid"]);
 });
