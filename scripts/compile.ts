@@ -183,12 +183,29 @@ export interface CompileResult {
   sums: string;
 }
 
-/** Builds every target; throws with the message to show when a runtime is missing or `deno compile` fails. */
+/**
+ * Builds every target; throws with the message to show when a runtime is missing or `deno compile` fails. A failed
+ * build leaves nothing behind: every file this run wrote is removed again (a half-written or unverified binary, e.g.
+ * one built with a plain `deno` standing in for `denort`, would otherwise sit in dist/ looking like a release), and so
+ * is the output directory when this run created it.
+ */
 export async function compileAll(opts: CompileOptions): Promise<CompileResult> {
-  const report = opts.report ?? ((line: string) => console.error(line));
   const { sources, problem } = resolveDenort(opts.targets, opts);
   if (problem !== undefined) throw new Error(problem);
+  const created = !isDir(opts.outDir);
   await Deno.mkdir(opts.outDir, { recursive: true });
+  const written: string[] = [];
+  try {
+    return await build(opts, sources, written);
+  } catch (error) {
+    if (created) await Deno.remove(opts.outDir, { recursive: true }).catch(() => {});
+    else for (const path of written) await Deno.remove(path).catch(() => {});
+    throw error;
+  }
+}
+
+async function build(opts: CompileOptions, sources: DenortSource[], written: string[]): Promise<CompileResult> {
+  const report = opts.report ?? ((line: string) => console.error(line));
   const binaries: CompileResult["binaries"] = [];
   const baked: Record<string, string[]> = {};
   for (const source of sources) {
@@ -196,6 +213,7 @@ export async function compileAll(opts: CompileOptions): Promise<CompileResult> {
       opts.profile.profile === "locked" ? { ...opts.profile, os: targetOs(source.target) } : opts.profile,
     );
     const output = join(opts.outDir, outputName(opts.version, source.target));
+    written.push(output);
     // The child gets our environment minus DENORT_BIN, which is set only for a target that uses a file.
     const env: Record<string, string> = { ...Deno.env.toObject(), DENO_NO_UPDATE_CHECK: "1" };
     delete env.DENORT_BIN;
@@ -220,12 +238,13 @@ export async function compileAll(opts: CompileOptions): Promise<CompileResult> {
     baked[source.target] = flags;
   }
   const sbom = join(opts.outDir, `pve-mcp-${opts.version}.cdx.json`);
+  const permissions = join(opts.outDir, `pve-mcp-${opts.version}.permissions.json`);
+  written.push(sbom, permissions, join(opts.outDir, "SHA256SUMS"));
   await Deno.writeTextFile(
     sbom,
     JSON.stringify(await programSbom(ROOT, { runtime: true, ...(opts.entry ? { entry: opts.entry } : {}) }), null, 2) +
       "\n",
   );
-  const permissions = join(opts.outDir, `pve-mcp-${opts.version}.permissions.json`);
   await Deno.writeTextFile(
     permissions,
     JSON.stringify({ profile: opts.profile.profile, version: opts.version, flags: baked }, null, 2) + "\n",

@@ -42,6 +42,7 @@ Deno.test("no runtime anywhere: stops with a message naming DENORT_BIN and every
     }).output();
     strictEqual(out.code, 1);
     match(new TextDecoder().decode(out.stderr), /Cannot compile for x86_64-unknown-linux-gnu, .*DENORT_BIN/s);
+    ok(![...Deno.readDirSync(empty)].some((e) => e.name === "dist"), "no dist/ left behind");
   } finally {
     await Deno.remove(empty, { recursive: true });
   }
@@ -155,4 +156,45 @@ for (
 Deno.test("the host binary's --version is checked: a wrong runtime is caught", async () => {
   // The stand-in runtime (the deno executable) answers --version with Deno's own banner, not pve-mcp's version.
   await rejects(() => verifyVersion(Deno.execPath(), "9.9.9-test"), /printed "deno \d[^"]*" for --version/);
+});
+
+Deno.test({
+  name: "a binary that fails its --version check is removed: a failed compile leaves nothing in dist/",
+  ignore: Deno.build.os !== "linux" || Deno.build.arch !== "x86_64",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "pve-mcp-compile-fail-" });
+    try {
+      const dist = join(dir, "dist");
+      await Deno.mkdir(dist);
+      await Deno.writeTextFile(join(dist, "keep.txt"), "not ours");
+      // `deno` standing in for `denort` makes a file that is really plain deno: its --version is Deno's banner.
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "scripts/compile.ts",
+          "--target",
+          "x86_64-unknown-linux-gnu",
+          "--out-dir",
+          dist,
+          "--entry",
+          "src/version.ts",
+        ],
+        cwd: ROOT,
+        env: { DENO_DIR: dir, DENORT_BIN: Deno.execPath(), NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      strictEqual(out.code, 1);
+      const stderr = new TextDecoder().decode(out.stderr);
+      match(
+        stderr,
+        /printed "deno \d[^"]*" for --version \(exit 0\), expected "\d+\.\d+\.\d+": the runtime used is not a denort/,
+      );
+      ok(!/^\s+at |Uncaught/m.test(stderr), stderr);
+      deepStrictEqual([...Deno.readDirSync(dist)].map((e) => e.name), ["keep.txt"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

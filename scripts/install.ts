@@ -1,0 +1,145 @@
+/**
+ * `deno task install`: puts an executable `pve-mcp` into Deno's install root (`$DENO_INSTALL_ROOT/bin`, default
+ * `~/.deno/bin`) with Deno's own `deno install --global`. The shim it writes runs this checkout's `src/main.ts` under a
+ * permission profile's exact flags (src/permissions/profiles.ts): `release` by default, `locked` with its hosts and
+ * directories. Works offline once Deno's cache holds the dependencies (deno.json pins exact versions). Then it
+ * runs the installed `pve-mcp --version` from another directory and requires the version.
+ *
+ * Usage: deno task install [--root DIR] [--profile release|locked …locked options] [--help]
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import {
+  LOCKED_PARSE_OPTIONS,
+  parseLockedArgs,
+  permissionFlags,
+  PROFILE_ARG_HELP,
+  type ProfileOptions,
+} from "../src/permissions/profiles.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Name of the installed command. */
+export const COMMAND_NAME = "pve-mcp";
+
+/** The `deno install` arguments that install `pve-mcp` under a profile (`root` overrides DENO_INSTALL_ROOT). */
+export function installArgs(profile: ProfileOptions, root?: string): string[] {
+  return [
+    "install",
+    "--global",
+    "--force",
+    "--name",
+    COMMAND_NAME,
+    "--config",
+    join(ROOT, "deno.json"),
+    ...(root === undefined ? [] : ["--root", resolve(root)]),
+    ...permissionFlags(profile),
+    join(ROOT, "src", "main.ts"),
+  ];
+}
+
+/** Where `deno install` puts the shim: `<root>/bin/pve-mcp` (`.cmd` on Windows). */
+export function shimPath(root: string): string {
+  return join(root, "bin", Deno.build.os === "windows" ? `${COMMAND_NAME}.cmd` : COMMAND_NAME);
+}
+
+/** Deno's install root: `root` if given, else `$DENO_INSTALL_ROOT`, else `~/.deno`. */
+export function installRoot(root?: string): string {
+  if (root !== undefined) return resolve(root);
+  const fromEnv = Deno.env.get("DENO_INSTALL_ROOT");
+  if (fromEnv !== undefined && fromEnv !== "") return resolve(fromEnv);
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
+  if (home === undefined) throw new Error("Cannot find Deno's install root: set DENO_INSTALL_ROOT or pass --root");
+  return join(home, ".deno");
+}
+
+/** Runs `deno install`; returns the shim's path. Throws with deno's message when it fails. */
+export async function install(profile: ProfileOptions, root?: string): Promise<string> {
+  const target = installRoot(root);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: installArgs(profile, target),
+    cwd: ROOT,
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`Cannot install ${COMMAND_NAME}: deno install failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return shimPath(target);
+}
+
+/** Runs `<shim> --version` from the temp directory (not this checkout); returns what it printed. */
+export async function shimVersion(shim: string): Promise<string> {
+  const { tmpdir } = await import("node:os");
+  const out = await new Deno.Command(shim, {
+    args: ["--version"],
+    cwd: tmpdir(),
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `The installed ${shim} did not run: --version exited ${out.code}:\n` +
+        new TextDecoder().decode(out.stderr),
+    );
+  }
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+const HELP = `Usage: deno task install [options]
+
+Installs the command ${COMMAND_NAME} into Deno's install root ($DENO_INSTALL_ROOT/bin, default ~/.deno/bin) with
+deno install --global. It runs this checkout's src/main.ts under the permission profile's flags: keep the checkout,
+and run it again after an update that changes deno.json or deno.lock.
+
+  --root DIR                 Install root (default: $DENO_INSTALL_ROOT, else ~/.deno)
+${PROFILE_ARG_HELP}`;
+
+async function cli(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        root: { type: "string" },
+        profile: { type: "string", default: "release" },
+        help: { type: "boolean", default: false },
+        ...LOCKED_PARSE_OPTIONS,
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\nRun deno task install --help for the options.`);
+    return 2;
+  }
+  if (values.help) return console.log(HELP), 0;
+  let profile: ProfileOptions;
+  if (values.profile === "release") profile = { profile: "release" };
+  else if (values.profile === "locked") profile = { profile: "locked", ...parseLockedArgs(values) };
+  else return console.error(`Unknown --profile "${values.profile}": use release or locked`), 2;
+  try {
+    permissionFlags(profile); // every problem with the options before anything is installed
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  try {
+    const { VERSION } = await import("../src/version.ts");
+    const shim = await install(profile, values.root);
+    const printed = await shimVersion(shim);
+    if (printed !== VERSION) throw new Error(`The installed ${shim} printed "${printed}", expected "${VERSION}"`);
+    console.log(`Installed ${shim} (${profile.profile} profile); ${COMMAND_NAME} --version prints ${printed}`);
+    const bin = join(installRoot(values.root), "bin");
+    const onPath = (Deno.env.get("PATH") ?? "").split(Deno.build.os === "windows" ? ";" : ":").includes(bin);
+    if (!onPath) console.log(`Add ${bin} to PATH to run ${COMMAND_NAME} by name, or use the full path above.`);
+    return 0;
+  } catch (error) {
+    console.error((error as Error).message);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await cli(Deno.args));
