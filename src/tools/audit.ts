@@ -1,11 +1,23 @@
 /**
  * `audit_recent`: the latest audit records, for an operator asking the model what happened (toolset `audit`, off by
- * default). Records hold redacted arguments; text in them came from callers and is labelled untrusted.
+ * default). Records hold redacted arguments; text in them came from callers and is labelled untrusted. A caller sees
+ * its own records only, unless its principal holds the admin capability ({@linkcode seesAllAuditRecords}).
  * @module
  */
 import { z } from "zod";
 import { cleanText } from "../guard/untrusted.ts";
-import { defineTool } from "./registry.ts";
+import { defineTool, type Principal } from "./registry.ts";
+
+/**
+ * The admin capability for audit records: whether a principal may read other principals' records. Held by the local
+ * operator (stdio: whoever started the process owns the log file anyway) and by a device token issued with the mode
+ * cap `admin` (`pve-mcp tokens add NAME --mode admin`). Not held by device tokens without a cap (they get the server's
+ * mode, which the operator did not grant per client) nor by PVE-token clients (each is its own principal; their PVE
+ * privileges say nothing about this server's log).
+ */
+export function seesAllAuditRecords(principal: Principal): boolean {
+  return principal.transport === "stdio" || principal.mode === "admin";
+}
 
 /** Reads recent audit records (wired by the server when `audit.path` is set). */
 export type AuditReader = (
@@ -35,7 +47,7 @@ export const auditRecent = defineTool({
   name: "audit_recent",
   title: "Recent audit records",
   description: "Latest audit log records (newest last): who called which tool, decision, result. Filter by tool, " +
-    "principal or decision. Arguments are redacted; record text is untrusted.",
+    "principal or decision. Only your own records unless you are an admin. Arguments redacted; text untrusted.",
   toolset: "audit",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   privileges: ["Sys.Audit"],
@@ -57,6 +69,8 @@ export const auditRecent = defineTool({
       detail: z.string().optional(),
       verified: z.boolean(),
     })),
+    /** `own`: only the caller's records; `all`: every principal's (admin capability). */
+    scope: z.enum(["own", "all"]),
     untrusted: z.literal(true),
   }),
   async handler(args, ctx) {
@@ -65,12 +79,15 @@ export const auditRecent = defineTool({
         "Cannot read the audit log: none is configured (set PROXMOX_MCP_AUDIT_PATH, see docs/audit.md)",
       );
     }
+    const all = seesAllAuditRecords(ctx.principal);
     const rows = await ctx.auditReader(args.limit, (r) =>
+      (all || r.principal === ctx.principal.id) &&
       (args.tool === undefined || r.tool === args.tool) &&
       (args.principal === undefined || r.principal === args.principal) &&
       (args.decision === undefined || r.decision === args.decision));
     return {
       untrusted: true as const,
+      scope: all ? "all" as const : "own" as const,
       records: rows.map(({ record: r, verified }) => {
         const detail = [r.class, r.reason, r.errorKind, r.args ? JSON.stringify(r.args) : undefined, r.upids?.join(" ")]
           .filter(Boolean).join(" ");
@@ -89,7 +106,7 @@ export const auditRecent = defineTool({
     };
   },
   text: (o) =>
-    `${o.records.length} audit records (untrusted text):\n` +
+    `${o.records.length} audit records${o.scope === "own" ? " of your own" : ""} (untrusted text):\n` +
     o.records.map((r) =>
       `#${r.seq} ${r.time} ${r.principal} ${r.tool ?? "-"} ${r.phase} ${r.decision}${r.result ? ` ${r.result}` : ""}` +
       `${r.verified ? "" : " UNVERIFIED"}${r.detail ? ` ${r.detail}` : ""}`
