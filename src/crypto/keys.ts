@@ -10,6 +10,11 @@ import { bytes, fromBase64, toBase64, toBase64Url, utf8 } from "./encoding.ts";
 export const KEY_BYTES = 32;
 /** PBKDF2-SHA256 iterations for new passphrase-derived keys (OWASP 2023 minimum for SHA-256). */
 export const PBKDF2_ITERATIONS = 600_000;
+/**
+ * Most PBKDF2 iterations a sealed value may ask for. The count is stored in the value, so an edited value could
+ * otherwise stall start-up for hours; ten million (about 17 times the default) leaves room for stronger settings.
+ */
+export const PBKDF2_MAX_ITERATIONS = 10_000_000;
 /** Salt length for passphrase-derived keys. */
 export const SALT_BYTES = 16;
 /** Shortest passphrase accepted. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { bytes, fromBase64, fromUtf8, toBase64Url, utf8 } from "./encoding.ts";
-import { type KdfParams, type MasterKey, PBKDF2_ITERATIONS } from "./keys.ts";
+import { type KdfParams, type MasterKey, PBKDF2_ITERATIONS, PBKDF2_MAX_ITERATIONS } from "./keys.ts";
 
 /** Prefix of every value this version seals. */
 export const SEALED_PREFIX = "enc:v1:";
@@ -71,10 +71,13 @@ export function parseSealed(value: string, label: string): SealedParts {
   if (!/^[0-9a-f]{8}$/.test(keyId)) throw bad("the key id is not 8 hex digits");
   let kdf: KdfParams | undefined;
   if (refParts.length === 3) {
-    const iterations = Number(refParts[1]);
+    const iterations = /^[0-9]{1,9}$/.test(refParts[1]!) ? Number(refParts[1]) : NaN;
     const salt = fromBase64(refParts[2]!);
-    if (!Number.isSafeInteger(iterations) || iterations < PBKDF2_ITERATIONS) {
-      throw bad(`the key derivation must use at least ${PBKDF2_ITERATIONS} iterations`);
+    if (!(iterations >= PBKDF2_ITERATIONS && iterations <= PBKDF2_MAX_ITERATIONS)) {
+      throw bad(
+        `the key derivation asks for "${refParts[1]!.slice(0, 12)}" PBKDF2 iterations, outside the accepted ` +
+          `${PBKDF2_ITERATIONS}…${PBKDF2_MAX_ITERATIONS} (was the value edited?)`,
+      );
     }
     if (!salt || salt.length < 16) throw bad("the salt is damaged");
     kdf = { iterations, salt };

@@ -147,3 +147,18 @@ Deno.test("isLegacySealed: a Python value whose salt starts with v is still reco
   if (!isLegacySealed(python)) throw new Error("a Python value with a salt starting with v was not recognised");
   if (isLegacySealed("enc:v1:k3y1d:bm9uY2U:Y2lwaGVy")) throw new Error("our own enc:v1: value taken for Python's");
 });
+
+Deno.test("passphrase: an edited iteration count outside 600,000…10,000,000 is refused before any derivation", async () => {
+  const key = MasterKey.fromPassphrase("correct horse battery staple", info);
+  const sealed = await sealValue(key, "one", "a", key.newKdfParams()!);
+  const [ref = "", ...rest] = sealed.slice("enc:v1:".length).split(":");
+  const [id, , salt] = ref.split(".");
+  assert.ok(rest.length === 2 && salt !== undefined, sealed);
+  const withCount = (n: string) => `enc:v1:${id}.${n}.${salt}:${rest.join(":")}`;
+  assert.equal(parseSealed(withCount("10000000"), "a").kdf?.iterations, 10_000_000, "the top of the range is accepted");
+  for (const n of ["4000000000", "10000001", "599999", "6e5", "0x927c0", "-600000", "600000x", ""]) {
+    const err = await sealError(openValue(key, withCount(n), "a"));
+    assert.equal(err.kind, "format", n);
+    assert.match(err.message, /PBKDF2 iterations, outside the accepted 600000…10000000 .*seal it again/, err.message);
+  }
+});
