@@ -7,6 +7,7 @@ import { log, setupLogging } from "../log.ts";
 import type { Config } from "../config/schema.ts";
 import { buildApp } from "../server/build_app.ts";
 import { buildMcpServer } from "../server/mcp.ts";
+import { guardStdin, type OversizedMessage, SDK_BUFFER_BYTES, STDIO_MAX_MESSAGE_BYTES } from "../server/stdio_guard.ts";
 import type { Principal } from "../tools/registry.ts";
 
 /**
@@ -22,7 +23,19 @@ export async function serveStdioSession(config: Config, afterStart?: () => Promi
     count: app.tools.length,
   });
   const done = Promise.withResolvers<void>();
-  const transport = new StdioServerTransport();
+  // A message over the size limit is answered with an error instead of ending the session (the SDK would close).
+  const tooLarge = ({ bytes, id }: OversizedMessage) => {
+    log("server").warning("Dropped a stdio message of {bytes} bytes (limit {limit})", {
+      bytes,
+      limit: STDIO_MAX_MESSAGE_BYTES,
+    });
+    const message = `Message too large: ${bytes} bytes, the limit is ${STDIO_MAX_MESSAGE_BYTES} bytes; nothing in it ` +
+      "was processed. Send smaller arguments.";
+    transport.send({ jsonrpc: "2.0", id, error: { code: -32600, message } } as never).catch(() => {});
+  };
+  const transport = new StdioServerTransport(guardStdin(process.stdin, tooLarge), process.stdout, {
+    maxBufferSize: SDK_BUFFER_BYTES,
+  });
   const handle = await serveStdio(() => buildMcpServer(app, principal), { transport });
   await afterStart?.();
   // stdin closing ends the session: close upstream connections so the process exits at once.
