@@ -7,7 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ApidataChecker, apidataPresent } from "../tests/fuzz/apidata_check.ts";
+import { ApidataChecker, apidataPresent } from "../tests/referee/apidata_check.ts";
 import { ALL_TOOLSETS_ENV, auditedInProcessTarget, type FuzzReport, runFuzz, summarize } from "../tests/fuzz/run.ts";
 import { startInProcessStack } from "../tests/fuzz/stack.ts";
 import { startStack } from "../tests/e2e/harness.ts";

@@ -99,6 +99,11 @@ export interface Simulator {
   requests: SimRequestRecord[];
   /** Empties `requests`. */
   clearRequests(): void;
+  /**
+   * Calls `observe` with every request received from now on, whatever `requests` keeps or `clearRequests` empties
+   * (a test referee checks them all); returns the function that stops the calls.
+   */
+  onRequest(observe: (r: SimRequestRecord) => void): () => void;
   /** Fault injection: `faults.set(pattern, fault, {times})`, `faults.clear()`. */
   faults: FaultRegistry;
   /** The cluster (mutable; call `state.touch()` after changing objects directly). */
@@ -164,6 +169,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const faults = new FaultRegistry();
   for (const f of opts.faults ?? []) faults.set(f.pattern, f.fault, f.times === undefined ? {} : { times: f.times });
   const requests: SimRequestRecord[] = [];
+  const observers = new Set<(r: SimRequestRecord) => void>();
   const closing = new AbortController();
   const handler = createHandler({
     core,
@@ -171,6 +177,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     faults,
     principals,
     requests,
+    observers,
     maxRecords: opts.maxRecordedRequests ?? 10_000,
     authFailureDelayMs: opts.authFailureDelayMs ?? 0,
     closed: closing.signal,
@@ -205,6 +212,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     users: principals.userCredentials as Simulator["users"],
     requests,
     clearRequests: () => void requests.splice(0, requests.length),
+    onRequest: (observe) => {
+      const once = (r: SimRequestRecord) => observe(r); // a distinct entry per call, removed by its own stop
+      observers.add(once);
+      return () => void observers.delete(once);
+    },
     faults,
     state,
     tasks,

@@ -65,6 +65,8 @@ export interface PipelineDeps {
   principals: PrincipalDb;
   requests: SimRequestRecord[];
   maxRecords: number;
+  /** Called with every finished record (see `Simulator.onRequest`). */
+  observers: ReadonlySet<(r: SimRequestRecord) => void>;
   authFailureDelayMs: number;
   /** Aborted on close so pending latency waits end. */
   closed: AbortSignal;
@@ -212,6 +214,7 @@ export function createHandler(deps: PipelineDeps): (req: SimHttpRequest) => Prom
     const list = deps.requests;
     list.push(r);
     if (list.length > deps.maxRecords * 2) list.splice(0, list.length - deps.maxRecords);
+    for (const observe of deps.observers) observe(r);
   }
 
   return async function handle(req: SimHttpRequest): Promise<SimHttpResponse> {

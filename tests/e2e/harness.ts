@@ -1,10 +1,13 @@
 /**
- * End-to-end harness: the real server as a stdio subprocess, a real MCP client, and the simulator over HTTPS.
+ * End-to-end harness: the real server as a stdio subprocess, a real MCP client, and the simulator over HTTPS. Every
+ * request the simulator receives while a stack runs is refereed against the official apidata.json when the stack
+ * closes (tests/referee/requests.ts).
  */
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { startSimulator } from "../../src/sim/mod.ts";
 import { ALL_TOOLS } from "../../src/tools/all.ts";
+import { assertRequestsValid, watchRequests } from "../referee/requests.ts";
 
 /** Repository root (tests run from anywhere). */
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -46,6 +49,8 @@ export interface Stack {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const ownSim = opts.sim === undefined;
   const sim = opts.sim ?? await startSimulator(opts.simOptions ?? {});
+  // The referee: every request the simulator receives while this stack runs must be valid under apidata.json.
+  const watch = watchRequests(sim);
   const dir = await Deno.makeTempDir({ prefix: "pve-mcp-e2e-" });
   const caFile = `${dir}/ca.pem`;
   await Deno.writeTextFile(caFile, sim.caCertPem);
@@ -81,10 +86,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     sim,
     client,
     stderr: () => stderr,
+    /** Stops client, server (and the simulator it started); fails when the referee found invalid requests. */
     close: async () => {
       await client.close();
       if (ownSim) await sim.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await assertRequestsValid(watch, "e2e stack");
     },
   };
 }

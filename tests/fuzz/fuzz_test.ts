@@ -3,7 +3,7 @@
  * tool; no crash or unhandled rejection, every rejection a clear tool error, every request that reached the simulator
  * valid under the contract (and under the official apidata.json when ../shared is present).
  */
-import { ApidataChecker, apidataPresent } from "./apidata_check.ts";
+import { ApidataChecker, apidataPresent } from "../referee/apidata_check.ts";
 import { ALL_TOOLSETS_ENV, auditedInProcessTarget, type FuzzReport, runFuzz, summarize } from "./run.ts";
 import { startInProcessStack } from "./stack.ts";
 import { startStack } from "../e2e/harness.ts";

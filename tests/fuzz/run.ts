@@ -7,7 +7,8 @@
 import fc from "fast-check";
 import type { Client } from "@modelcontextprotocol/client";
 import type { Simulator } from "../../src/sim/mod.ts";
-import type { ApidataChecker } from "./apidata_check.ts";
+import type { ApidataChecker } from "../referee/apidata_check.ts";
+import { requestProblems } from "../referee/requests.ts";
 import { checkRequests, checkResult, type ToolResultLike } from "./checks.ts";
 import { caseArb, dictFromSim, type FuzzCase, type ListedTool } from "./schema_args.ts";
 import { verifyAudit } from "../../src/audit/verify.ts";
@@ -206,12 +207,7 @@ async function runCase(
       note(`${c.tool}: ${p.replace(/\/[^ ]*/, (m) => m.split("/").slice(0, 3).join("/") + "/…")}`);
     } else fail(`request: ${p}`);
   }
-  if (apidata) {
-    for (const r of records) {
-      const params = Object.fromEntries(Object.entries(r.params).filter(([, v]) => v !== "[redacted]"));
-      for (const p of apidata.check(r.method, r.path, params)) fail(`apidata.json: ${p}`);
-    }
-  }
+  if (apidata) { for (const p of requestProblems(apidata, records)) fail(`apidata.json: ${p}`); }
 }
 
 /** True when the text holds 1,000+ characters of one of the argument keys or string values (an echo, not prose). */

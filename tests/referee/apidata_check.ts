@@ -1,6 +1,7 @@
 /**
- * An independent check of recorded requests against the official schema itself (../shared/pve-api/apidata.json),
- * written separately from src/pve/contract.ts so a bug in the contract or its validator cannot hide a bad request.
+ * An independent check of requests against the official schema itself (../shared/pve-api/apidata.json), written
+ * separately from src/pve/contract.ts so a bug in the contract or its validator cannot hide a bad request. Used by the
+ * e2e referee (tests/referee/requests.ts: every request the simulator receives in an end-to-end stack) and the fuzzer.
  * It checks what PVE checks first: the endpoint exists, no unknown or missing parameters, types, enums, ranges,
  * lengths, patterns, a few named formats, and the keys and typed values of inline property strings.
  * @module
@@ -60,7 +61,23 @@ const NAMED: Record<string, RegExp> = {
   IPorCIDR: /^((\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9a-fA-F]*:[0-9a-fA-F:.]*(\/\d{1,3})?)$/,
   CIDR: /^((\d{1,3}\.){3}\d{1,3}\/\d{1,2}|[0-9a-fA-F]*:[0-9a-fA-F:.]*\/\d{1,3})$/,
   "pve-tag-list": /^([a-zA-Z0-9_][a-zA-Z0-9_\-+.]*([;, ]+[a-zA-Z0-9_][a-zA-Z0-9_\-+.]*)*)?$/,
+  "pve-realm": /^[A-Za-z][A-Za-z0-9.\-_]+$/,
+  "pve-iface": /^[a-zA-Z][a-zA-Z0-9_]{1,20}([:.]\d+)?$/,
+  "dns-name": /^(([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)\.)*([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)$/,
+  ipv4: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
+  ipv6: /^[0-9a-fA-F]*:[0-9a-fA-F:.]*$/,
+  ip: /^((\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]*:[0-9a-fA-F:.]*)$/,
 };
+
+/** List formats (PVE's `split_list`: items separated by `,`, `;` or white space), by the format of one item. */
+const LISTS: Record<string, string> = {
+  "pve-vmid-list": "pve-vmid",
+  "pve-node-list": "pve-node",
+  "pve-storage-id-list": "pve-storage-id",
+  "pve-configid-list": "pve-configid",
+};
+
+let loaded: Promise<ApidataChecker> | undefined;
 
 /** The official schema, loaded once, indexed by template for path matching. */
 export class ApidataChecker {
@@ -74,9 +91,10 @@ export class ApidataChecker {
     tree.forEach(walk);
   }
 
-  /** Loads ../shared/pve-api/apidata.json. */
-  static async load(): Promise<ApidataChecker> {
-    return new ApidataChecker(JSON.parse(await Deno.readTextFile(APIDATA_URL)));
+  /** Loads ../shared/pve-api/apidata.json (once per process). */
+  static load(): Promise<ApidataChecker> {
+    loaded ??= Deno.readTextFile(APIDATA_URL).then((text) => new ApidataChecker(JSON.parse(text)));
+    return loaded;
   }
 
   /** Finds the endpoint; literal segments win over `{param}` ones, as in PVE's router. */
@@ -117,8 +135,16 @@ export class ApidataChecker {
     return best;
   }
 
-  /** Problems of one request (empty when PVE would accept its parameters). */
-  check(method: string, path: string, params: Record<string, unknown>): string[] {
+  /**
+   * Problems of one request (empty when PVE would accept its parameters).
+   * @param opaque names present whose values cannot be judged (e.g. redacted secrets): only their names are checked
+   */
+  check(
+    method: string,
+    path: string,
+    params: Record<string, unknown>,
+    opaque: ReadonlySet<string> = new Set(),
+  ): string[] {
     const found = this.#find(method, path);
     if (!found) return [`${method} ${path}: no such endpoint in apidata.json`];
     const props = found.info.parameters?.properties ?? {};
@@ -131,7 +157,7 @@ export class ApidataChecker {
         if (found.info.parameters?.additionalProperties !== 1) problems.push(`${name}: not in the schema`);
         continue;
       }
-      const p = checkValue(spec, value);
+      const p = opaque.has(name) ? undefined : checkValue(spec, value);
       if (p) problems.push(`${name}: ${p}`);
     }
     for (const [name, spec] of Object.entries(props)) {
@@ -172,8 +198,11 @@ function checkScalar(spec: ApiParam, raw: unknown): string | undefined {
     } catch { /* a Perl-only pattern: PVE stays the referee */ }
   }
   if (typeof spec.format === "string") {
-    const re = NAMED[spec.format];
-    if (re && !re.test(s)) return `"${s.slice(0, 40)}" is not a valid ${spec.format}`;
+    const item = LISTS[spec.format];
+    const re = NAMED[item ?? spec.format];
+    const values = item ? s.split(/[;,\s]+/).filter(Boolean) : [s];
+    const bad = re ? values.find((v) => !re.test(v)) : undefined;
+    if (bad !== undefined) return `"${bad.slice(0, 40)}" is not a valid ${item ?? spec.format}`;
   } else if (spec.format) {
     return checkPropertyString(spec.format, s);
   }
