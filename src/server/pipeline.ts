@@ -201,6 +201,7 @@ export async function runTool(
     pveWrite: write,
     cluster: cluster.name,
     resolveGuest: (vmid) => cluster.guests.resolve(vmid, env.signal),
+    listGuests: (snapshot) => cluster.guests.listing(env.signal, snapshot),
     signal: env.signal,
     principal: env.principal,
     progress: env.progress ?? (() => Promise.resolve()),
@@ -297,7 +298,12 @@ export async function runTool(
   }
 
   try {
-    const out = await def.handler(args as never, toolCtx);
+    // Reads find guests through the vmid → node map (one request per call); changes through a fresh listing.
+    const out = await cluster.guests.run(
+      cls !== "read",
+      env.signal,
+      (resolveGuest) => def.handler(args as never, { ...toolCtx, resolveGuest }),
+    );
     if (cls !== "read") cluster.guests.invalidate();
     const durationMs = Math.round(performance.now() - started);
     await app.audit.write({ ...base, phase: "result", outcome: "ok", durationMs, pveCalls: calls, upids }).catch(

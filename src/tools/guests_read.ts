@@ -7,7 +7,7 @@ import { defineTool } from "./registry.ts";
 import { Cursor, GuestType, NodeName, PoolId, Tag, VmId } from "../guard/schemas.ts";
 import { cleanText } from "../guard/untrusted.ts";
 import { type VmResource } from "../pve/guests.ts";
-import { PageLimit, paginate } from "./paging.ts";
+import { PageLimit, paginate, parseCursor } from "./paging.ts";
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
@@ -67,14 +67,9 @@ export const guestList = defineTool({
     next_cursor: z.string().optional(),
   }),
   async handler(args, ctx) {
-    const { data } = await ctx.pve.request<VmResource[]>({
-      method: "GET",
-      path: "/cluster/resources",
-      params: { type: "vm" },
-      signal: ctx.signal,
-    });
+    const listing = await ctx.listGuests(parseCursor(args.cursor).snapshot);
     const name = args.name === undefined ? undefined : globToRegExp(args.name);
-    const rows = (data ?? []).filter((r) =>
+    const rows = listing.rows.filter((r) =>
       (r.type === "qemu" || r.type === "lxc") &&
       (args.type === undefined || r.type === args.type) &&
       (args.node === undefined || r.node === args.node) &&
@@ -85,7 +80,7 @@ export const guestList = defineTool({
       (args.templates || r.template !== 1)
     ).sort((a, b) => Number(a.vmid) - Number(b.vmid));
     const fields = args.fields ?? [];
-    const page = paginate(rows, args.limit, args.cursor);
+    const page = paginate(rows, args.limit, args.cursor, listing.id);
     return {
       total: rows.length,
       columns: [...BASE_COLUMNS, ...fields],

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { PveApi } from "../pve/types.ts";
-import type { GuestRef } from "../pve/guests.ts";
+import type { GuestListing, GuestRef } from "../pve/guests.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { AuditReader } from "./audit.ts";
 
@@ -71,6 +71,8 @@ export interface ToolContext {
   cluster: string;
   /** Resolves a vmid to its node and type (cached view of /cluster/resources). */
   resolveGuest(vmid: number): Promise<GuestRef>;
+  /** The cluster's guests (`/cluster/resources?type=vm`): fetched now, or the kept snapshot a paging cursor names. */
+  listGuests(snapshot?: string): Promise<GuestListing>;
   signal: AbortSignal;
   principal: Principal;
   progress(update: ProgressUpdate): Promise<void>;

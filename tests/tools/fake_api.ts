@@ -4,7 +4,7 @@
  */
 import { checkRequest } from "../../src/pve/contract.ts";
 import { encodeParams } from "../../src/pve/encode.ts";
-import type { GuestRef } from "../../src/pve/guests.ts";
+import type { GuestRef, VmResource } from "../../src/pve/guests.ts";
 import { type PveApi, PveError, type PveRequest, type PveResult } from "../../src/pve/types.ts";
 import type { ProgressUpdate, ToolContext } from "../../src/tools/registry.ts";
 
@@ -69,6 +69,14 @@ export function toolContext(
       }
       if (!g) return Promise.reject(new PveError("not_found", `Guest ${vmid} does not exist in the cluster`));
       return Promise.resolve(g);
+    },
+    listGuests: async () => {
+      const { data } = await api.request<VmResource[]>({
+        method: "GET",
+        path: "/cluster/resources",
+        params: { type: "vm" },
+      });
+      return { id: "0000000a", at: 0, rows: data ?? [] };
     },
     signal: new AbortController().signal,
     principal: { id: "test", transport: "stdio" },

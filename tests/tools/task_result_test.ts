@@ -47,6 +47,7 @@ function ctxFor(api: PveApi, opts: { signal?: AbortSignal; maxWaitMs?: number; m
     pveWrite: api,
     cluster: "default",
     resolveGuest: () => Promise.reject(new Error("not used")),
+    listGuests: () => Promise.reject(new Error("not used")),
     signal: opts.signal ?? new AbortController().signal,
     principal: { id: "t", transport: "stdio", ...(opts.mode ? { mode: opts.mode } : {}) },
     progress: (u) => (progress.push(u), Promise.resolve()),
