@@ -271,11 +271,16 @@ export class PveClient implements PveApi {
     let status = 0;
     let errorKind: PveErrorKind | undefined;
     try {
-      const { client, origin } = await this.#transport.ready();
+      const { client, origin, headers: transportHeaders } = await this.#transport.ready();
       const form = encodeParams(req.params);
       const hasBody = req.method === "POST" || req.method === "PUT";
       const query = !hasBody && [...form.keys()].length > 0 ? `?${form}` : "";
-      const headers = new Headers({ accept: "application/json", "user-agent": this.#userAgent, ...authHeaders });
+      const headers = new Headers({
+        accept: "application/json",
+        "user-agent": this.#userAgent,
+        ...transportHeaders,
+        ...authHeaders,
+      });
       if (hasBody) headers.set("content-type", "application/x-www-form-urlencoded");
       let res: Response;
       try {

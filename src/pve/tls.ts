@@ -37,8 +37,11 @@ export type TlsMode = "verify" | "pinned" | "insecure";
 /** What the client needs to send a request: an HttpClient and the URL origin to address. */
 export interface PveTransport {
   readonly mode: TlsMode;
-  /** Resolves once the transport can carry requests (starts the relay on first use). */
-  ready(): Promise<{ client: Deno.HttpClient; origin: string }>;
+  /**
+   * Resolves once the transport can carry requests (starts the relay on first use); `headers` go on every request
+   * (the relay's secret).
+   */
+  ready(): Promise<{ client: Deno.HttpClient; origin: string; headers?: Record<string, string> }>;
   /** Closes the HttpClient and the relay; in-flight requests fail. */
   close(): void;
 }
@@ -178,7 +181,7 @@ export function createTransport(
         "the fingerprint (`pvenode cert info`); otherwise the connection may be intercepted";
     },
   });
-  let ready: Promise<{ client: Deno.HttpClient; origin: string }> | undefined;
+  let ready: Promise<{ client: Deno.HttpClient; origin: string; headers: Record<string, string> }> | undefined;
   let client: Deno.HttpClient | undefined;
   let closed = false;
   return {
@@ -191,8 +194,10 @@ export function createTransport(
           proxy: { transport: "tcp", hostname: "127.0.0.1", port: relayPort },
           http2: false,
         });
-        // Plain HTTP to the relay, which does the TLS; the authority keeps the Host header right.
-        return { client, origin: `http://${label}` };
+        // Plain HTTP to the relay, which does the TLS; the authority keeps the Host header right. The relay's
+        // secret header proves each request comes from this process (the relay strips it).
+        const [name, value] = relay.authHeader;
+        return { client, origin: `http://${label}`, headers: { [name]: value } };
       });
       return ready;
     },

@@ -12,14 +12,28 @@
  * The HttpClient writes proxy-style absolute-form request lines (`GET http://host:8006/api2/... HTTP/1.1`); pveproxy
  * would pass such a URI on verbatim when it forwards to another node, so the relay rewrites each request line to
  * origin form (`GET /api2/... HTTP/1.1`). Request framing is Content-Length only (the client never streams bodies).
+ *
+ * Only this process may use the relay: each relay makes a random secret at start, the HttpClient sends it in the
+ * {@linkcode RELAY_AUTH_HEADER} of every request, and the relay compares it (SHA-256 digests, constant time) and strips
+ * it before forwarding. A connection whose first request lacks it is answered 403 and closed before any upstream
+ * connection is opened; a later request without it closes the connection. Another local process cannot borrow the
+ * relay to reach PVE through the pinned connection.
  * @module
  */
+import { Buffer } from "node:buffer";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { PveErrorKind } from "./types.ts";
 
 /** Response header marking an answer the relay made up itself (no byte reached the server on that connection). */
 export const RELAY_ERROR_HEADER = "x-pve-mcp-relay-error";
+
+/** Request header carrying the relay's per-start secret (checked and removed by the relay). */
+export const RELAY_AUTH_HEADER = "x-pve-mcp-relay-auth";
+
+/** Checks the value of {@linkcode RELAY_AUTH_HEADER} (absent: `undefined`). */
+export type RelayAuthCheck = (value: string | undefined) => boolean;
 
 /** Decides on the server's leaf certificate (DER); returns a reason to refuse it, or `undefined` to accept. */
 export type LeafCheck = (leafDer: Uint8Array | undefined) => string | undefined;
@@ -59,10 +73,11 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
- * Rewrites one HTTP/1.1 request head: absolute-form target → origin form, proxy-only headers dropped.
- * Returns the new head and the body length, or throws with a reason.
+ * Rewrites one HTTP/1.1 request head: absolute-form target → origin form, proxy-only headers and the relay secret
+ * dropped. Returns the new head and the body length, or throws with a reason (also when `authorize` refuses the
+ * relay secret the head carries).
  */
-export function rewriteRequestHead(head: string): { head: string; bodyLength: number } {
+export function rewriteRequestHead(head: string, authorize: RelayAuthCheck): { head: string; bodyLength: number } {
   const lines = head.split("\r\n");
   const m = /^([A-Z]+) (\S+) (HTTP\/1\.[01])$/.exec(lines[0] ?? "");
   if (!m) throw new Error("malformed request line");
@@ -73,11 +88,18 @@ export function rewriteRequestHead(head: string): { head: string; bodyLength: nu
     if (!target.startsWith("/")) target = "/" + target;
   }
   let bodyLength = 0;
+  let secret: string | undefined;
+  let secrets = 0;
   const kept: string[] = [`${m[1]} ${target} ${m[3]}`];
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(":");
     const name = (colon > 0 ? line.slice(0, colon) : line).trim().toLowerCase();
     const value = colon > 0 ? line.slice(colon + 1).trim() : "";
+    if (name === RELAY_AUTH_HEADER) {
+      secret = value;
+      secrets++;
+      continue;
+    }
     if (name === "proxy-connection" || name === "proxy-authorization") continue;
     if (name === "transfer-encoding" && value.toLowerCase() !== "identity") {
       throw new Error("chunked request bodies are not supported");
@@ -88,6 +110,7 @@ export function rewriteRequestHead(head: string): { head: string; bodyLength: nu
     }
     kept.push(line);
   }
+  if (secrets !== 1 || !authorize(secret)) throw new Error("request without the relay secret");
   return { head: kept.join("\r\n"), bodyLength };
 }
 
@@ -96,7 +119,7 @@ class RequestRewriter {
   #buf: Uint8Array = new Uint8Array(0);
   #bodyLeft = 0;
 
-  constructor(readonly write: (bytes: Uint8Array) => boolean) {}
+  constructor(readonly write: (bytes: Uint8Array) => boolean, readonly authorize: RelayAuthCheck) {}
 
   /** Feeds bytes; returns false when the upstream asked to wait (backpressure). Throws on a malformed request. */
   push(chunk: Uint8Array): boolean {
@@ -115,13 +138,17 @@ class RequestRewriter {
         if (this.#buf.length > MAX_HEAD) throw new Error("request head too large");
         break;
       }
-      const { head, bodyLength } = rewriteRequestHead(binaryString(this.#buf.subarray(0, end)));
+      const { head, bodyLength } = rewriteRequestHead(binaryString(this.#buf.subarray(0, end)), this.authorize);
       ok = this.write(Uint8Array.from(head + "\r\n\r\n", (c) => c.charCodeAt(0))) && ok;
       this.#bodyLeft = bodyLength;
       this.#buf = this.#buf.subarray(end + 4);
     }
     return ok;
   }
+}
+
+function sha256(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
 }
 
 function failureKind(err: unknown): { kind: PveErrorKind; text: string } {
@@ -143,10 +170,20 @@ export class TlsRelay {
   #port: Promise<number> | undefined;
   readonly #sockets = new Set<net.Socket>();
   #closed = false;
+  readonly #secret = randomBytes(32).toString("base64url");
+  readonly #secretDigest = sha256(this.#secret);
 
   constructor(opts: TlsRelayOptions) {
     this.#opts = opts;
   }
+
+  /** The header every request to this relay must carry (name, value); only this process knows the value. */
+  get authHeader(): [string, string] {
+    return [RELAY_AUTH_HEADER, this.#secret];
+  }
+
+  readonly #authorize: RelayAuthCheck = (value) =>
+    value !== undefined && timingSafeEqual(sha256(value), this.#secretDigest);
 
   /** Listens on 127.0.0.1 (ephemeral port) once; resolves to the port. */
   start(): Promise<number> {
@@ -188,6 +225,40 @@ export class TlsRelay {
     }
     this.#track(local);
     local.on("error", () => local.destroy());
+    // Nothing goes upstream (not even a TCP connection) until the first request head proves it comes from us.
+    let first: Uint8Array = new Uint8Array(0);
+    const giveUp = setTimeout(() => local.destroy(), this.#opts.connectTimeoutMs);
+    Deno.unrefTimer(giveUp);
+    const onData = (chunk: Uint8Array) => {
+      first = concat(first, chunk);
+      const end = indexOfHeadEnd(first);
+      if (end < 0) {
+        if (first.length > MAX_HEAD) local.destroy();
+        return;
+      }
+      clearTimeout(giveUp);
+      local.off("data", onData);
+      local.pause();
+      try {
+        rewriteRequestHead(binaryString(first.subarray(0, end)), this.#authorize);
+      } catch (e) {
+        local.on("data", () => {});
+        local.resume();
+        const body = `refused by the relay: ${(e as Error).message}`;
+        local.end(
+          `HTTP/1.1 403 Forbidden\r\n${RELAY_ERROR_HEADER}: connection\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+            `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        );
+        return;
+      }
+      this.#connect(local, first);
+    };
+    local.once("close", () => clearTimeout(giveUp));
+    local.on("data", onData);
+    local.resume();
+  }
+
+  #connect(local: net.Socket, first: Uint8Array): void {
     const { host, port, check, connectTimeoutMs } = this.#opts;
     const upstream = this.#track(
       tls.connect({
@@ -241,7 +312,7 @@ export class TlsRelay {
         return;
       }
       state = "open";
-      this.#pipe(local, upstream);
+      this.#pipe(local, upstream, first);
     });
     upstream.on("error", (err) => {
       if (state === "connecting") {
@@ -253,16 +324,18 @@ export class TlsRelay {
     });
   }
 
-  #pipe(local: net.Socket, upstream: tls.TLSSocket): void {
-    const rewriter = new RequestRewriter((bytes) => upstream.write(bytes));
-    local.on("data", (chunk: Uint8Array) => {
+  #pipe(local: net.Socket, upstream: tls.TLSSocket, first: Uint8Array): void {
+    const rewriter = new RequestRewriter((bytes) => upstream.write(bytes), this.#authorize);
+    const push = (chunk: Uint8Array) => {
       try {
         if (!rewriter.push(chunk)) local.pause();
       } catch {
         local.destroy();
         upstream.destroy();
       }
-    });
+    };
+    push(first);
+    local.on("data", push);
     upstream.on("drain", () => local.resume());
     local.on("end", () => upstream.end());
     upstream.on("data", (chunk: Uint8Array) => {

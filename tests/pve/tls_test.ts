@@ -8,7 +8,7 @@ import {
   probeCertificate,
   tlsModeOf,
 } from "../../src/pve/tls.ts";
-import { rewriteRequestHead } from "../../src/pve/tls_relay.ts";
+import { RELAY_AUTH_HEADER, rewriteRequestHead } from "../../src/pve/tls_relay.ts";
 import { PveError } from "../../src/pve/types.ts";
 import { pemToDer } from "../../src/sim/cert.ts";
 import {
@@ -168,16 +168,23 @@ Deno.test("the relay sends origin-form request lines (pveproxy forwards the raw 
   }
 });
 
-Deno.test("rewriteRequestHead: absolute → origin form, proxy headers dropped, chunked refused", () => {
+Deno.test("rewriteRequestHead: absolute → origin form, proxy headers and the relay secret dropped, chunked refused", () => {
+  const yes = (v: string | undefined) => v === "s3cret";
+  const auth = `\r\n${RELAY_AUTH_HEADER}: s3cret`;
   const r = rewriteRequestHead(
-    "POST http://pve1:8006/api2/json/x?a=1 HTTP/1.1\r\nproxy-connection: keep-alive\r\ncontent-length: 12\r\nhost: pve1:8006",
+    `POST http://pve1:8006/api2/json/x?a=1 HTTP/1.1\r\nproxy-connection: keep-alive${auth}\r\ncontent-length: 12\r\nhost: pve1:8006`,
+    yes,
   );
   assertEquals(r, { head: "POST /api2/json/x?a=1 HTTP/1.1\r\ncontent-length: 12\r\nhost: pve1:8006", bodyLength: 12 });
-  assertEquals(rewriteRequestHead("GET http://pve1:8006 HTTP/1.1").head, "GET / HTTP/1.1");
-  assertEquals(rewriteRequestHead("GET /already HTTP/1.1").head, "GET /already HTTP/1.1");
-  assertThrows(() => rewriteRequestHead("POST /x HTTP/1.1\r\ntransfer-encoding: chunked"), /chunked/);
-  assertThrows(() => rewriteRequestHead("garbage"), /malformed/);
-  assertThrows(() => rewriteRequestHead("GET / HTTP/1.1\r\ncontent-length: -1"), /content-length/);
+  assertEquals(rewriteRequestHead(`GET http://pve1:8006 HTTP/1.1${auth}`, yes).head, "GET / HTTP/1.1");
+  assertEquals(rewriteRequestHead(`GET /already HTTP/1.1${auth}`, yes).head, "GET /already HTTP/1.1");
+  assertThrows(() => rewriteRequestHead(`POST /x HTTP/1.1${auth}\r\ntransfer-encoding: chunked`, yes), /chunked/);
+  assertThrows(() => rewriteRequestHead("garbage", yes), /malformed/);
+  assertThrows(() => rewriteRequestHead(`GET / HTTP/1.1${auth}\r\ncontent-length: -1`, yes), /content-length/);
+  // The secret: missing, wrong, or given twice.
+  assertThrows(() => rewriteRequestHead("GET / HTTP/1.1", yes), /relay secret/);
+  assertThrows(() => rewriteRequestHead(`GET / HTTP/1.1\r\n${RELAY_AUTH_HEADER}: guess`, yes), /relay secret/);
+  assertThrows(() => rewriteRequestHead(`GET / HTTP/1.1${auth}\r\n${RELAY_AUTH_HEADER}: other`, yes), /relay secret/);
 });
 
 Deno.test("pinned mode: connection refused and timeouts upstream map to clear kinds", async () => {
