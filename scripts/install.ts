@@ -2,7 +2,7 @@
  * `deno task install`: puts an executable `pve-mcp` into Deno's install root (`$DENO_INSTALL_ROOT/bin`, default
  * `~/.deno/bin`) with Deno's own `deno install --global`. The shim it writes runs this checkout's `src/main.ts` under a
  * permission profile's exact flags (src/permissions/profiles.ts): `release` by default, `locked` with its hosts and
- * directories. Works offline once Deno's cache holds the dependencies (deno.json pins exact versions). Then it
+ * directories; it names the installing Deno by its absolute path, so clients without the shell's PATH can start it. Works offline once Deno's cache holds the dependencies (deno.json pins exact versions). Then it
  * runs the installed `pve-mcp --version` from another directory and requires the version.
  *
  * Usage: deno task install [--root DIR] [--profile release|locked …locked options] [--help]
@@ -68,7 +68,23 @@ export async function install(profile: ProfileOptions, root?: string): Promise<s
   if (!out.success) {
     throw new Error(`Cannot install ${COMMAND_NAME}: deno install failed:\n${new TextDecoder().decode(out.stderr)}`);
   }
-  return shimPath(target);
+  const shim = shimPath(target);
+  await Deno.writeTextFile(shim, pinDeno(await Deno.readTextFile(shim), Deno.execPath()));
+  return shim;
+}
+
+/**
+ * Makes a shim written by `deno install` start Deno by its absolute path instead of looking `deno` up in PATH: MCP
+ * clients started from a desktop (Claude Desktop, Cursor, VS Code) do not see the shell's PATH, so a shim that runs
+ * `deno` would fail there with "deno: not found".
+ * @throws {Error} when the shim does not have the expected shape (a newer Deno writing another format).
+ */
+export function pinDeno(shim: string, deno: string): string {
+  const cmd = Deno.build.os === "windows" && /^@deno /m.test(shim);
+  const pattern = cmd ? /^@deno /m : /^exec deno /m;
+  if (!pattern.test(shim)) throw new Error(`Unexpected shim written by deno install:\n${shim}`);
+  const quoted = cmd ? `"${deno}"` : `'${deno.replaceAll("'", `'\\''`)}'`;
+  return shim.replace(pattern, cmd ? `@${quoted} ` : `exec ${quoted} `);
 }
 
 /** Runs `<shim> --version` from the temp directory (not this checkout); returns what it printed. */

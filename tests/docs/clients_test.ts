@@ -1,14 +1,20 @@
 /**
  * Every client snippet in docs/clients.md is parsed (JSON, Codex's TOML, Claude Code's shell command) and the server
  * is started with the snippet's command, arguments and environment against the simulator; a real MCP client must
- * list its tools. Substitutions, and nothing else: the binary path becomes the bundle run under the release flags
- * (what the binary bakes in), the Proxmox VE host/port/token become the simulator's, and the home-directory
- * placeholders (`/Users/you`, `/home/you`, `C:\Users\you`) become a temp directory holding the secret and CA files.
+ * list its tools. Each client has a snippet for each install path, told apart by the command:
+ * - `…/.deno/bin/pve-mcp` (`deno task install`): the real shim, installed by scripts/install.ts into a temp root;
+ * - `…/deno` with `run <release flags> …/pve-mcp.js serve` (the bundle): this Deno and the bundle of the sources;
+ * - any other `…/pve-mcp[.exe]` (a release binary): the bundle run under the release flags, which is what the binary
+ *   bakes in (no binary can be built here).
+ * Substitutions, and nothing else: those paths, the Proxmox VE host/port/token become the simulator's, and the
+ * home-directory placeholders (`/Users/you`, `/home/you`, `C:\Users\you`) in the environment become a temp
+ * directory holding the secret and CA files.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleRunArgs } from "../../scripts/bundle.ts";
+import { install } from "../../scripts/install.ts";
 import { startSimulator } from "../../src/sim/mod.ts";
 import { sandboxBundle } from "../sandbox/bundle_cache.ts";
 import { connectStdio, denoEnv } from "../sandbox/mcp_stdio.ts";
@@ -124,29 +130,63 @@ function launchOf(s: Snippet): Launch {
 }
 
 const HOME_PLACEHOLDER = /^(\/Users\/you|\/home\/you|C:\\Users\\you)(?=[\\/])/;
+const CLIENTS = ["claude-desktop", "claude-desktop-windows", "claude-code-cli", "cursor", "vscode", "codex"];
+const KINDS = ["binary", "shim", "bundle"] as const;
+type Kind = (typeof KINDS)[number];
 
-Deno.test("clients.md has a snippet for each client, each parses and keeps secrets out", () => {
-  const all = snippets(DOC);
-  deepStrictEqual(all.map((s) => s.id), [
-    "claude-desktop",
-    "claude-desktop-windows",
-    "claude-code-cli",
-    "claude-code-mcp-json",
-    "cursor",
-    "vscode",
-    "codex",
-  ]);
-  for (const s of all) {
+/** Which install path a snippet's command belongs to; checks its arguments for that path. */
+function kindOf(id: string, launch: Launch): Kind {
+  if (/[\\/]deno(\.exe)?$/.test(launch.command)) {
+    const bundle = launch.args.at(-2) ?? "";
+    ok(/^(\/|[A-Z]:\\).*[\\/]pve-mcp\.js$/.test(bundle), `${id}: absolute path of pve-mcp.js: ${bundle}`);
+    deepStrictEqual(launch.args, bundleRunArgs(bundle, { profile: "release" }, ["serve"]), `${id}: release flags`);
+    return "bundle";
+  }
+  ok(/^(\/|[A-Z]:\\).*[\\/]pve-mcp(\.exe)?$/.test(launch.command), `${id}: absolute command ${launch.command}`);
+  deepStrictEqual(launch.args, ["serve"], id);
+  return /[\\/]\.deno[\\/]bin[\\/]pve-mcp$/.test(launch.command) ? "shim" : "binary";
+}
+
+Deno.test("clients.md: a snippet per client and install path; each parses and keeps secrets out", () => {
+  const seen = new Set<string>();
+  for (const s of snippets(DOC)) {
     const launch = launchOf(s);
-    ok(/[\\/]pve-mcp(\.exe)?$/.test(launch.command), `${s.id}: command ${launch.command}`);
-    deepStrictEqual(launch.args, ["serve"], s.id);
+    const kind = kindOf(s.id, launch);
+    if (s.id !== "claude-code-mcp-json") {
+      strictEqual(s.id.endsWith(`-${kind}`), true, `${s.id} is named after its install path (${kind})`);
+      seen.add(s.id);
+    }
     for (const key of Object.keys(launch.env)) {
       ok(key.startsWith("PROXMOX_"), `${s.id}: ${key} is not one of ours`);
       ok(!/SECRET$|PASSWORD$|TOKEN_VALUE$/.test(key), `${s.id}: ${key} puts a secret into the client's config`);
     }
     ok(launch.env.PROXMOX_TOKEN_SECRET_FILE !== undefined, `${s.id}: token secret from a file`);
   }
+  // Windows has no shim snippet: clients start a .cmd file only through a shell.
+  const expected = CLIENTS.flatMap((c) =>
+    KINDS.filter((k) => !(c.endsWith("windows") && k === "shim")).map((k) => `${c}-${k}`)
+  );
+  deepStrictEqual([...seen].sort(), expected.sort());
 });
+
+let shim: Promise<string> | undefined;
+/** The real `deno task install` shim, installed once per test file into a temp root. */
+function installedShim(): Promise<string> {
+  shim ??= Deno.makeTempDir({ prefix: "pve-mcp-client-shim-" }).then((root) => {
+    addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
+    return install({ profile: "release" }, root);
+  });
+  return shim;
+}
+
+/** The command line that stands for a snippet's, with only its install path's files substituted. */
+async function commandLine(id: string, launch: Launch): Promise<[string, string[]]> {
+  const kind = kindOf(id, launch);
+  if (kind === "shim") return [await installedShim(), launch.args];
+  const bundle = await sandboxBundle();
+  if (kind === "bundle") return [Deno.execPath(), launch.args.map((a, i) => i === launch.args.length - 2 ? bundle : a)];
+  return [Deno.execPath(), bundleRunArgs(bundle, { profile: "release" }, launch.args)];
+}
 
 Deno.test("the TOML and shell readers refuse what they do not understand", async (t) => {
   await t.step("toml", () => {
@@ -197,9 +237,8 @@ for (const snippet of snippets(DOC)) {
       await Deno.mkdir(join(secretFile, ".."), { recursive: true });
       await Deno.writeTextFile(secretFile, sim.tokens.auditor.secret + "\n", { mode: 0o600 });
       await Deno.writeTextFile(caFile, sim.caCertPem);
-      const bundle = await sandboxBundle();
-      const [, ...args] = ["deno", ...bundleRunArgs(bundle, { profile: "release" }, launch.args)];
-      const session = await connectStdio(Deno.execPath(), args, { ...denoEnv(), HOME: home, ...env }, home);
+      const [command, args] = await commandLine(snippet.id, launch);
+      const session = await connectStdio(command, args, { ...denoEnv(), HOME: home, ...env }, home);
       try {
         const { tools } = await session.client.listTools();
         ok(tools.length > 5 && tools.some((t) => t.name === "guest_list"), tools.map((t) => t.name).join(", "));

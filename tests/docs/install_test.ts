@@ -6,6 +6,7 @@
  */
 import { deepStrictEqual, match, ok } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { bundleRunArgs } from "../../scripts/bundle.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { permissionFlags } from "../../src/permissions/profiles.ts";
 
@@ -33,6 +34,14 @@ Deno.test("install.md shows the release and locked flags exactly as the profiles
       os: "linux",
     }).join(" "),
   );
+});
+
+Deno.test("install.md runs the bundle with exactly the release flags", async () => {
+  const doc = await read("docs/install.md");
+  const command = /<!-- bundle-run[^>]*-->\s*```sh\n([^`]*)```/.exec(doc)?.[1];
+  ok(command, "docs/install.md has a bundle-run block");
+  const words = [...command.replace(/\\\n/g, " ").matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
+  deepStrictEqual(words, ["deno", ...bundleRunArgs("dist/pve-mcp.js", { profile: "release" }, ["serve"])]);
 });
 
 Deno.test("the systemd unit is hardened as documented", async () => {

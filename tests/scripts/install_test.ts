@@ -4,7 +4,7 @@
  * nothing. And `deno task start` runs under the release profile's flags (deno.json must not drift from profiles.ts).
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { shimPath } from "../../scripts/install.ts";
 import { permissionFlags, type ProfileOptions } from "../../src/permissions/profiles.ts";
@@ -18,11 +18,12 @@ function words(line: string): string[] {
   return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? "");
 }
 
-/** The Deno flags in a shim written by `deno install` (POSIX `sh` shim: `exec deno run FLAGS URL "$@"`). */
+/** The Deno flags in the installed shim (POSIX `sh` shim: `exec '/path/to/deno' run FLAGS URL "$@"`). */
 function shimFlags(shim: string): string[] {
-  const line = shim.split("\n").find((l) => l.startsWith("exec deno run "));
+  const line = shim.split("\n").find((l) => l.startsWith("exec "));
   ok(line, `no exec line in\n${shim}`);
-  const all = words(line.slice("exec deno run ".length));
+  const [deno, run, ...all] = words(line.slice("exec ".length));
+  deepStrictEqual([deno, run], [Deno.execPath(), "run"], "starts this Deno by its absolute path");
   const url = all.findIndex((w) => w.startsWith("file://"));
   strictEqual(all[url], new URL("../../src/main.ts", import.meta.url).href, "runs this checkout's src/main.ts");
   const flags = all.slice(0, url);
@@ -79,11 +80,12 @@ for (
         strictEqual(shim, join(root, "bin", "pve-mcp"));
         ok(((await Deno.stat(shim)).mode ?? 0) & 0o111, "executable");
         deepStrictEqual(shimFlags(await Deno.readTextFile(shim)).sort(), permissionFlags(profile).sort());
-        // By name, through PATH, from a directory that is not the checkout.
+        // By name, through PATH, from a directory that is not the checkout, with no deno in PATH (a desktop client).
         const run = await new Deno.Command("sh", {
           args: ["-c", "pve-mcp --version"],
           cwd: elsewhere,
-          env: { PATH: `${join(root, "bin")}:${dirname(Deno.execPath())}:/usr/bin:/bin`, NO_COLOR: "1" },
+          env: { PATH: `${join(root, "bin")}:/usr/bin:/bin`, NO_COLOR: "1", HOME: elsewhere },
+          clearEnv: true,
           stdout: "piped",
           stderr: "piped",
         }).output();
