@@ -112,13 +112,15 @@ function getPending(type: GuestType) {
     const pending = settlePending(ctx, g) ?? new Map();
     const rows: Record<string, unknown>[] = [];
     const keys = new Set([...Object.keys(g.config), ...pending.keys()]);
+    // PVE answers config values as strings here (its schema says so), numbers included.
+    const text = (v: unknown) => (v === undefined ? undefined : String(v));
     for (const key of [...keys].sort()) {
-      const now = g.config[key];
+      const now = text(g.config[key]);
       if (!pending.has(key)) {
         rows.push({ key, value: now });
         continue;
       }
-      const old = pending.get(key);
+      const old = text(pending.get(key));
       const row: Record<string, unknown> = { key };
       if (old !== undefined) row.value = old;
       if (now === undefined) row.delete = 1;
