@@ -190,6 +190,7 @@ async function checkCluster(
       ...(cluster.verifySsl ? {} : { insecure: true }),
     },
     auth,
+    connectTimeoutMs: cluster.connectTimeoutMs,
     timeoutMs: cluster.timeoutMs,
     retries: 0,
   });

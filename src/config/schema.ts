@@ -124,7 +124,10 @@ export const ClusterSchema = z
     tokenSecret: secret.optional(),
     user: user.optional(),
     password: secret.optional(),
-    timeoutMs: intIn(100, 600_000).default(30_000),
+    timeoutMs: intIn(100, 600_000).default(20_000),
+    connectTimeoutMs: intIn(100, 600_000).default(5_000),
+    deadlineMs: intIn(100, 3_600_000).default(25_000),
+    retries: intIn(0, 10).default(1),
     write: WriteCredentialSchema.optional(),
   })
   .strict()

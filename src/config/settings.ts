@@ -92,9 +92,30 @@ export const SETTINGS: readonly SettingSpec[] = [
     secret: true,
     legacy: ["auth.password"],
   }),
-  cluster("timeoutMs", ["PROXMOX_MCP_PVE_TIMEOUT_MS"], "int", "Per-request timeout towards the PVE API.", {
+  cluster(
+    "connectTimeoutMs",
+    ["PROXMOX_MCP_PVE_CONNECT_TIMEOUT_MS"],
+    "int",
+    "Time allowed to connect to the PVE API (TCP, plus TLS when pinned or insecure).",
+    { flag: "pve-connect-timeout-ms" },
+  ),
+  cluster("timeoutMs", ["PROXMOX_MCP_PVE_TIMEOUT_MS"], "int", "Time allowed for one attempt of a PVE API request.", {
     flag: "pve-timeout-ms",
   }),
+  cluster(
+    "retries",
+    ["PROXMOX_MCP_PVE_RETRIES"],
+    "int",
+    "Extra attempts of a read (GET) after a network failure, timeout or 502/503/504; changes are never retried.",
+    { flag: "pve-retries" },
+  ),
+  cluster(
+    "deadlineMs",
+    ["PROXMOX_MCP_PVE_DEADLINE_MS"],
+    "int",
+    "Longest time one PVE API request may take over all attempts; keep it under the MCP client's timeout (often 60 s).",
+    { flag: "pve-deadline-ms" },
+  ),
   cluster(
     "write.tokenId",
     ["PROXMOX_WRITE_TOKEN_ID"],

@@ -1,7 +1,8 @@
 /**
  * The Proxmox VE API client: one `Deno.HttpClient` per cluster connection (connections reused), TLS verified by
  * default (CA file, fingerprint pin, or an explicit insecure opt-in), token or ticket auth, form encoding, the `{data}`
- * envelope, typed errors, per-request timeouts, and GET-only retries with jittered exponential backoff.
+ * envelope, typed errors, and an interactive latency budget: a short connect timeout, a per-attempt timeout, GET-only
+ * retries with jittered exponential backoff, and a deadline over all attempts of one request.
  * @module
  */
 import { log } from "../log.ts";
@@ -48,10 +49,19 @@ export interface PveClientOptions {
   /** TLS verification; default: verify against the trusted roots. */
   tls?: PveTlsOptions;
   auth: PveAuthOptions;
-  /** Per-attempt timeout; default 30 000 ms. A request's own `timeoutMs` wins. */
+  /** Per-attempt timeout; default 20 000 ms. A request's own `timeoutMs` wins (and widens the deadline to match). */
   timeoutMs?: number;
-  /** Extra attempts for GET on network errors, timeouts and 502/503/504; default 3. Writes are never retried. */
+  /** Time allowed to open the TCP connection (plus the TLS handshake when pinned or insecure); default 5 000 ms. */
+  connectTimeoutMs?: number;
+  /** Longest time one request may take over all its attempts and the waits between them; default 25 000 ms. */
+  deadlineMs?: number;
+  /** Extra attempts for GET on network errors, timeouts and 502/503/504; default 1. Writes are never retried. */
   retries?: number;
+  /**
+   * Opens (and closes) a TCP connection to the API: how the connect timeout is enforced in `verify` mode, where
+   * `fetch` has no connect timeout of its own. Run beside the first request and every retry. Default `Deno.connect`.
+   */
+  connect?: (host: string, port: number, signal: AbortSignal) => Promise<void>;
   /** Backoff before retry n: min(maxMs, baseMs·2^(n-1)) scaled by a random factor in [0.5, 1). */
   backoff?: { baseMs?: number; maxMs?: number };
   /** Log in again once a ticket is this old; default 1 h (tickets live 2 h). */
@@ -71,6 +81,13 @@ export interface PveClientOptions {
 }
 
 const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "DELETE"]);
+/** A connection counts as open (no connect check needed) this long after the last answer. */
+const WARM_MS = 30_000;
+
+async function tcpConnect(hostname: string, port: number, signal: AbortSignal): Promise<void> {
+  const conn = await Deno.connect({ hostname, port, signal });
+  conn.close();
+}
 const LOGIN_PATH = "/access/ticket";
 
 class BodyTooLarge extends Error {}
@@ -130,7 +147,14 @@ export class PveClient implements PveApi {
   readonly #redactor = new Redactor();
   readonly #closer = new AbortController();
   readonly #timeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #deadlineMs: number;
   readonly #retries: number;
+  readonly #connect: ((host: string, port: number, signal: AbortSignal) => Promise<void>) | undefined;
+  readonly #rawHost: string;
+  readonly #port: number;
+  /** `performance.now()` of the last answer (any HTTP status); the pool then likely holds an open connection. */
+  #lastAnswerAt = -Infinity;
   readonly #baseMs: number;
   readonly #maxMs: number;
   readonly #maxBytes: number;
@@ -143,8 +167,12 @@ export class PveClient implements PveApi {
     const port = opts.port ?? 8006;
     validateHost(opts.host, port);
     this.host = `${urlHost(opts.host)}:${port}`;
-    this.#timeoutMs = opts.timeoutMs ?? 30_000;
-    this.#retries = Math.max(0, Math.floor(opts.retries ?? 3));
+    this.#rawHost = opts.host;
+    this.#port = port;
+    this.#timeoutMs = opts.timeoutMs ?? 20_000;
+    this.#connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+    this.#deadlineMs = opts.deadlineMs ?? 25_000;
+    this.#retries = Math.max(0, Math.floor(opts.retries ?? 1));
     this.#baseMs = opts.backoff?.baseMs ?? 250;
     this.#maxMs = opts.backoff?.maxMs ?? 5_000;
     this.#maxBytes = opts.maxResponseBytes ?? 64 * 1024 * 1024;
@@ -162,8 +190,10 @@ export class PveClient implements PveApi {
         login: (params) => this.#login(params),
         ...(opts.ticketRenewAfterMs !== undefined ? { renewAfterMs: opts.ticketRenewAfterMs } : {}),
       });
-    this.#transport = createTransport(opts.host, port, opts.tls ?? {}, this.#timeoutMs);
+    this.#transport = createTransport(opts.host, port, opts.tls ?? {}, this.#connectTimeoutMs);
     this.tlsMode = this.#transport.mode;
+    // Pinned and insecure modes connect through the relay, which enforces the connect timeout itself.
+    this.#connect = this.tlsMode === "verify" ? opts.connect ?? tcpConnect : undefined;
   }
 
   /**
@@ -181,6 +211,8 @@ export class PveClient implements PveApi {
     const ctx = this.#context(req.method, req.path, req.params);
     if (this.#closer.signal.aborted) throw new PveError("aborted", `The PVE client for ${this.host} is closed`, {});
     const maxAttempts = req.method === "GET" ? this.#retries + 1 : 1;
+    const started = performance.now();
+    const deadline = started + Math.max(this.#deadlineMs, req.timeoutMs ?? 0);
     let relogged = false;
     for (let attempt = 1;; attempt++) {
       let auth;
@@ -191,7 +223,8 @@ export class PveClient implements PveApi {
         throw errorFromFailure(ctx, req.signal?.aborted ? "aborted" : "network", e, this.#timeoutMs);
       }
       try {
-        return await this.#attempt<T>(ctx, path, req, auth.headers, attempt);
+        const timeoutMs = Math.max(1, Math.min(req.timeoutMs ?? this.#timeoutMs, deadline - performance.now()));
+        return await this.#attempt<T>(ctx, path, req, auth.headers, attempt, Math.round(timeoutMs));
       } catch (e) {
         if (!(e instanceof PveError)) throw e;
         if (e.kind === "auth" && e.details.status === 401 && !relogged && this.#auth.invalidate(auth.generation)) {
@@ -201,8 +234,11 @@ export class PveClient implements PveApi {
           attempt--;
           continue;
         }
-        if (attempt >= maxAttempts || !isRetryable(e) || req.signal?.aborted) throw e;
         const delay = Math.min(this.#maxMs, this.#baseMs * 2 ** (attempt - 1)) * (0.5 + this.#random() / 2);
+        const outOfTime = performance.now() + delay >= deadline;
+        if (attempt >= maxAttempts || outOfTime || !isRetryable(e) || req.signal?.aborted) {
+          throw attempt > 1 ? withAttempts(e, attempt, performance.now() - started) : e;
+        }
         log("pve").info("Retrying {method} {path} on {host} in {delay} ms after {kind} (attempt {attempt} of {max})", {
           method: req.method,
           path: req.path,
@@ -260,14 +296,30 @@ export class PveClient implements PveApi {
     req: PveRequest,
     authHeaders: Record<string, string>,
     attempt: number,
+    timeoutMs = req.timeoutMs ?? this.#timeoutMs,
   ): Promise<PveResult<T>> {
-    const timeoutMs = req.timeoutMs ?? this.#timeoutMs;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
-    const signal = AbortSignal.any([timeout.signal, this.#closer.signal, ...(req.signal ? [req.signal] : [])]);
+    const noConnection = new AbortController();
+    const stopCheck = new AbortController();
+    const signal = AbortSignal.any([
+      timeout.signal,
+      noConnection.signal,
+      this.#closer.signal,
+      ...(req.signal ? [req.signal] : []),
+    ]);
     const why = (fallback: FailureCause): FailureCause =>
-      req.signal?.aborted || this.#closer.signal.aborted ? "aborted" : timeout.signal.aborted ? "timeout" : fallback;
+      req.signal?.aborted || this.#closer.signal.aborted
+        ? "aborted"
+        : noConnection.signal.aborted
+        ? "connect"
+        : timeout.signal.aborted
+        ? "timeout"
+        : fallback;
     const started = performance.now();
+    if (this.#connect && (attempt > 1 || started - this.#lastAnswerAt > WARM_MS)) {
+      this.#checkConnect(this.#connect, noConnection, AbortSignal.any([stopCheck.signal, signal]));
+    }
     let status = 0;
     let errorKind: PveErrorKind | undefined;
     try {
@@ -293,9 +345,11 @@ export class PveClient implements PveApi {
           redirect: "manual",
         });
       } catch (e) {
-        throw errorFromFailure(ctx, why("network"), e, timeoutMs);
+        throw errorFromFailure(ctx, why("network"), e, timeoutMs, this.#connectTimeoutMs);
       }
+      stopCheck.abort();
       const relayKind = this.tlsMode !== "verify" ? res.headers.get(RELAY_ERROR_HEADER) : null;
+      if (!relayKind) this.#lastAnswerAt = performance.now();
       let text: string;
       try {
         text = await readBody(res, this.#maxBytes);
@@ -304,7 +358,7 @@ export class PveClient implements PveApi {
           status = res.status;
           throw errorFromBadBody(ctx, res.status, `the answer is larger than ${this.#maxBytes} bytes`);
         }
-        throw errorFromFailure(ctx, why("body"), e, timeoutMs);
+        throw errorFromFailure(ctx, why("body"), e, timeoutMs, this.#connectTimeoutMs);
       }
       if (relayKind) throw errorFromRelay(ctx, relayKind as PveErrorKind, text);
       status = res.status;
@@ -326,11 +380,14 @@ export class PveClient implements PveApi {
         : undefined;
       return total === undefined ? { data: env.data } : { data: env.data, total };
     } catch (e) {
-      const err = e instanceof PveError ? e : errorFromFailure(ctx, why("network"), e, timeoutMs);
+      const err = e instanceof PveError
+        ? e
+        : errorFromFailure(ctx, why("network"), e, timeoutMs, this.#connectTimeoutMs);
       errorKind = err.kind;
       throw err;
     } finally {
       clearTimeout(timer);
+      stopCheck.abort();
       if (this.#onCall) {
         try {
           this.#onCall({
@@ -348,6 +405,37 @@ export class PveClient implements PveApi {
       }
     }
   }
+
+  /**
+   * Opens a TCP connection beside the request; when none opens within the connect timeout, aborts the request through
+   * `noConnection`. Other failures (refused, unreachable) are left to the request, which meets them itself.
+   */
+  #checkConnect(
+    connect: (host: string, port: number, signal: AbortSignal) => Promise<void>,
+    noConnection: AbortController,
+    stop: AbortSignal,
+  ): void {
+    const check = new AbortController();
+    const timer = setTimeout(() => {
+      noConnection.abort();
+      check.abort();
+    }, this.#connectTimeoutMs);
+    const onStop = () => {
+      clearTimeout(timer);
+      check.abort();
+    };
+    stop.addEventListener("abort", onStop, { once: true });
+    connect(this.#rawHost, this.#port, check.signal).catch(() => {}).finally(() => {
+      clearTimeout(timer);
+      stop.removeEventListener("abort", onStop);
+    });
+  }
+}
+
+/** The same error, its message completed with how many attempts were made and how long they took. */
+function withAttempts(e: PveError, attempts: number, elapsedMs: number): PveError {
+  const secs = elapsedMs >= 10_000 ? Math.round(elapsedMs / 1000) : Math.round(elapsedMs / 100) / 10;
+  return new PveError(e.kind, `${e.message} (${attempts} attempts in ${secs} s)`, e.details);
 }
 
 /**

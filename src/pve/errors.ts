@@ -253,16 +253,33 @@ export function classifyNetworkFailure(text: string): { kind: PveErrorKind; reas
   return { kind: "connection", reason: `the request could not be sent (${cleanLine(text, 160)})` };
 }
 
-/** Why an attempt ended without an HTTP answer. */
-export type FailureCause = "aborted" | "timeout" | "network" | "body";
+/** Why an attempt ended without an HTTP answer (`connect`: no TCP connection within the connect timeout). */
+export type FailureCause = "aborted" | "connect" | "timeout" | "network" | "body";
 
-/** The error for a call that got no (complete) answer: caller abort, timeout, network or TLS failure, broken body. */
-export function errorFromFailure(ctx: CallContext, cause: FailureCause, err: unknown, timeoutMs: number): PveError {
+/**
+ * The error for a call that got no (complete) answer: caller abort, no connection, timeout, network or TLS failure,
+ * broken body. `timeoutMs` is the attempt's timeout, `connectTimeoutMs` the connect timeout (for `connect`).
+ */
+export function errorFromFailure(
+  ctx: CallContext,
+  cause: FailureCause,
+  err: unknown,
+  timeoutMs: number,
+  connectTimeoutMs = timeoutMs,
+): PveError {
   const call = describeCall(ctx);
   const base = { method: ctx.method, path: ctx.path, host: ctx.host };
   const text = ctx.redact(lowLevelText(err));
   const causeErr = new Error(cleanLine(text, 500));
   if (cause === "aborted") return new PveError("aborted", `${call} was cancelled`, { ...base, cause: causeErr });
+  if (cause === "connect") {
+    return new PveError(
+      "timeout",
+      `Cannot reach PVE for ${call}: could not connect to ${ctx.host} within ${formatMs(connectTimeoutMs)}; check ` +
+        "that the host is up and the address, port (8006) and firewall are right",
+      { ...base, cause: causeErr },
+    );
+  }
   if (cause === "timeout") {
     return new PveError(
       "timeout",
@@ -299,7 +316,7 @@ export function errorFromRelay(ctx: CallContext, kind: PveErrorKind, reason: str
 }
 
 function formatMs(ms: number): string {
-  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+  return ms >= 1000 && ms % 100 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 /** Whether a failed GET may be sent again: network failures, timeouts, broken bodies and 502/503/504. */

@@ -38,7 +38,14 @@ function clientFor(name: string, c: ClusterConfig, cred: Credential): PveApi & {
       `Cluster "${name}" has no usable credential: set a token id and secret, or a user and password`,
     );
   }
-  return createPveClient({ host: c.host, port: c.port, tls: tlsOptions(c), auth, timeoutMs: c.timeoutMs });
+  return createPveClient({ host: c.host, port: c.port, tls: tlsOptions(c), auth, ...latencyOptions(c) });
+}
+
+/** The PVE client's latency budget for a cluster: connect timeout, per-attempt timeout, retries of reads, deadline. */
+export function latencyOptions(
+  c: ClusterConfig,
+): { connectTimeoutMs: number; timeoutMs: number; retries: number; deadlineMs: number } {
+  return { connectTimeoutMs: c.connectTimeoutMs, timeoutMs: c.timeoutMs, retries: c.retries, deadlineMs: c.deadlineMs };
 }
 
 /** The PVE client's TLS settings for a cluster: CA file, pinned fingerprint, or the explicit insecure opt-in. */

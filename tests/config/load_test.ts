@@ -23,7 +23,10 @@ Deno.test("defaults: one env-only cluster named default with the documented defa
   assert.equal(c.host, "pve.example.com");
   assert.equal(c.port, 8006);
   assert.equal(c.verifySsl, true);
-  assert.equal(c.timeoutMs, 30_000);
+  assert.equal(c.timeoutMs, 20_000);
+  // The latency budget fits an MCP client's patience: a host that never answers fails a call within 30 s.
+  assert.deepEqual([c.connectTimeoutMs, c.retries, c.deadlineMs], [5_000, 1, 25_000]);
+  assert.ok(c.deadlineMs < 30_000 && c.connectTimeoutMs * (c.retries + 1) < c.deadlineMs);
   assert.equal(config.policy.mode, "read-only");
   assert.equal(config.policy.confirmWithoutElicitation, "refuse");
   assert.deepEqual(config.rateLimit, { perMinute: 100, writesPerMinute: 20, destructivePerMinute: 5 });

@@ -21,6 +21,9 @@ export async function startAuditedStack(opts: InProcessOptions = {}): Promise<In
       PROXMOX_MCP_AUDIT_PATH: `${auditDir}/log`,
       PROXMOX_MCP_AUDIT_KEY: "fault-matrix-audit-key-0123456789abcdef",
       PROXMOX_MCP_PVE_TIMEOUT_MS: String(TIMEOUT_MS),
+      // The matrix checks retries: three of them, and room for all four attempts.
+      PROXMOX_MCP_PVE_RETRIES: "3",
+      PROXMOX_MCP_PVE_DEADLINE_MS: "20000",
       PROXMOX_MCP_LOG_LEVEL: "error",
       ...opts.env,
     },

@@ -118,6 +118,7 @@ Deno.test("GET is retried with jittered exponential backoff on 502/503/504", asy
   const calls: PveCallRecord[] = [];
   const client = await clientFor(pve, {
     sleep,
+    retries: 3,
     random: () => 0,
     backoff: { baseMs: 100, maxMs: 250 },
     onCall: (r) => calls.push(r),

@@ -17,7 +17,7 @@ import type { PveApi } from "../../pve/types.ts";
 import { type CallClass, classOf, type Principal } from "../../tools/registry.ts";
 import { startAdminServer } from "../admin.ts";
 import { type App, clusterHandle } from "../app.ts";
-import { buildApp, tlsOptions } from "../build_app.ts";
+import { buildApp, latencyOptions, tlsOptions } from "../build_app.ts";
 import { buildMcpServer } from "../mcp.ts";
 import { type HttpCallLimiter, httpCallLimiter } from "./call_limit.ts";
 import { Metrics } from "./metrics.ts";
@@ -99,7 +99,7 @@ function pveTokenConnector(config: Config): (cred: PveTokenCredential) => PveApi
       port: c.port,
       tls: tlsOptions(c),
       auth: { tokenId: cred.tokenId, tokenSecret: cred.secret },
-      timeoutMs: c.timeoutMs,
+      ...latencyOptions(c),
       retries: 0,
     });
 }
