@@ -84,9 +84,18 @@ const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "DELETE"]);
 /** A connection counts as open (no connect check needed) this long after the last answer. */
 const WARM_MS = 30_000;
 
-async function tcpConnect(hostname: string, port: number, signal: AbortSignal): Promise<void> {
-  const conn = await Deno.connect({ hostname, port, signal });
-  conn.close();
+/**
+ * Opens and closes one TCP connection; settles early when `signal` aborts. The signal is not handed to
+ * `Deno.connect`: an abort racing the connect's completion can leave the socket open, so the connection is always
+ * closed when it opens, however late.
+ */
+function tcpConnect(hostname: string, port: number, signal: AbortSignal): Promise<void> {
+  const opened = Deno.connect({ hostname, port }).then((conn) => conn.close());
+  const aborted = new Promise<void>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  return Promise.race([opened, aborted]);
 }
 const LOGIN_PATH = "/access/ticket";
 
