@@ -216,7 +216,7 @@ async function checkPrivileges(
   const { toolFilter } = await import("../server/build_app.ts");
   const { requiredPrivileges } = await import("../tools/docs.ts");
   const enabled = selectTools(tools, toolFilter(config.policy));
-  const needed = requiredPrivileges(enabled);
+  const needed = requiredPrivileges(enabled, config.policy.mode);
   let perms: Record<string, Record<string, number>>;
   try {
     perms =

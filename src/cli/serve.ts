@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.ts";
 import { buildApp } from "../server/build_app.ts";
 import { buildMcpServer } from "../server/mcp.ts";
 import { guardStdin, type OversizedMessage, SDK_BUFFER_BYTES, STDIO_MAX_MESSAGE_BYTES } from "../server/stdio_guard.ts";
-import type { Principal } from "../tools/registry.ts";
+import { type Principal, selectTools } from "../tools/registry.ts";
 
 /**
  * Serves MCP over stdio until stdin closes; resolves when the session is over. `afterStart` runs once everything is
@@ -20,7 +20,7 @@ export async function serveStdioSession(config: Config, afterStart?: () => Promi
   const principal: Principal = { id: "stdio", transport: "stdio" };
   log("server").info("Serving MCP over stdio in {mode} mode with {count} tools", {
     mode: app.filter.mode,
-    count: app.tools.length,
+    count: selectTools(app.tools, app.filter).length,
   });
   const done = Promise.withResolvers<void>();
   // A message over the size limit is answered with an error instead of ending the session (the SDK would close).

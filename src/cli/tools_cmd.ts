@@ -5,18 +5,21 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
+import { CONFIG_FLAG_OPTIONS } from "../config/sources.ts";
 import { ALL_TOOLS } from "../tools/all.ts";
 import { roleCommands } from "../tools/docs.ts";
 import { minimumClass, selectTools } from "../tools/registry.ts";
 import { toolFilter } from "../server/build_app.ts";
 import { EXIT } from "./exit_codes.ts";
 
-const HELP_TOOLS = `Usage: pve-mcp tools [--json] [--config FILE]
+const HELP_TOOLS = `Usage: pve-mcp tools [--json] [--config FILE] [setting flags, e.g. --mode operator --toolsets all]
 
-Lists the tools the configuration enables (mode, toolsets, allow/deny lists), with toolset, class and privileges.`;
-const HELP_ROLE = `Usage: pve-mcp role [--role NAME] [--user USER@REALM] [--token NAME] [--config FILE]
+Lists the tools the configuration enables (mode, toolsets, allow/deny lists), with toolset, class and privileges.
+Takes the same setting flags as serve (docs/configuration.md).`;
+const HELP_ROLE = `Usage: pve-mcp role [--role NAME] [--user USER@REALM] [--token NAME] [--config FILE] [setting flags]
 
-Prints pveum commands that create a least-privilege role, user and API token for the enabled tools.`;
+Prints pveum commands that create a least-privilege role, user and API token for the tools the configuration
+enables in its mode (e.g. pve-mcp role --mode operator). Takes the same setting flags as serve.`;
 
 /** Runs `tools` or `role`; returns the exit code. */
 export async function runToolsCommand(which: "tools" | "role", args: string[]): Promise<number> {
@@ -25,9 +28,9 @@ export async function runToolsCommand(which: "tools" | "role", args: string[]): 
     parsed = parseArgs({
       args,
       options: {
+        ...CONFIG_FLAG_OPTIONS,
         help: { type: "boolean", short: "h" },
         json: { type: "boolean" },
-        config: { type: "string" },
         role: { type: "string" },
         user: { type: "string" },
         token: { type: "string" },
@@ -35,7 +38,8 @@ export async function runToolsCommand(which: "tools" | "role", args: string[]): 
       strict: true,
     });
   } catch (e) {
-    console.error(`${(e as Error).message}: run pve-mcp ${which} --help`);
+    // parseArgs names the option; its message never holds a value.
+    console.error(`${(e as Error).message.split(". ")[0]}: run pve-mcp ${which} --help`);
     return EXIT.USAGE;
   }
   const v = parsed.values;
@@ -45,7 +49,11 @@ export async function runToolsCommand(which: "tools" | "role", args: string[]): 
   }
   let config;
   try {
-    config = await loadConfig({ requireCluster: false, ...(v.config ? { flags: { config: v.config } } : {}) });
+    const flags = Object.fromEntries(Object.entries(v).filter(([k]) => k in CONFIG_FLAG_OPTIONS)) as Record<
+      string,
+      string
+    >;
+    config = await loadConfig({ requireCluster: false, flags });
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -60,6 +68,7 @@ export async function runToolsCommand(which: "tools" | "role", args: string[]): 
       ...(v.role ? { role: v.role } : {}),
       ...(v.user ? { user: v.user } : {}),
       ...(v.token ? { token: v.token } : {}),
+      mode: filter.mode,
     }));
     return EXIT.OK;
   }

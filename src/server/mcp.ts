@@ -15,6 +15,7 @@ import { modeAllows, type Principal, selectTools, type ToolDef, type ToolFilter 
 import type { ConfirmChannel } from "../policy/confirm.ts";
 import type { App } from "./app.ts";
 import { canBeDestructive, runTool } from "./pipeline.ts";
+import { answerHiddenTools, hiddenToolRefusal } from "./hidden_tools.ts";
 import { registerResourcesAndPrompts } from "./resources.ts";
 
 /** Longest a human may take to answer a confirmation (2025-era elicitation request). */
@@ -131,7 +132,8 @@ export function buildMcpServer(app: App, principal: Principal): McpServer {
     { capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
   const clusterNames = [...app.clusters.keys()];
-  const tools = selectTools(app.tools, sessionFilter(app, principal));
+  const session = sessionFilter(app, principal);
+  const tools = selectTools(app.tools, session);
   registerResourcesAndPrompts(server, app, principal, tools);
   for (const def of tools) {
     server.registerTool(def.name, {
@@ -163,6 +165,8 @@ export function buildMcpServer(app: App, principal: Principal): McpServer {
       });
     });
   }
+  const view = { all: app.tools, server: app.filter, session, listed: tools };
+  answerHiddenTools(server, (name, args) => hiddenToolRefusal(view, name, args));
   return server;
 }
 

@@ -239,6 +239,7 @@ export const backup = defineTool({
   toolset: "backups",
   annotations: DESTRUCTIVE,
   privileges: ["VM.Backup", "VM.Allocate", "Datastore.AllocateSpace", "Datastore.Audit", "Datastore.Allocate"],
+  adminPrivileges: ["Datastore.Allocate"], // delete
   input: Input,
   output: Out,
   readView: {

@@ -3,7 +3,7 @@
  * @module
  */
 import { z } from "zod";
-import { minimumClass, type ToolDef } from "./registry.ts";
+import { minimumClass, type Mode, type ToolDef } from "./registry.ts";
 
 type JsonSchema = {
   type?: string | string[];
@@ -73,21 +73,24 @@ export function renderToolsDoc(tools: readonly ToolDef[]): string {
 }
 
 /** The union of PVE privileges the given tools need, sorted. */
-export function requiredPrivileges(tools: readonly ToolDef[]): string[] {
-  return [...new Set(tools.flatMap((t) => t.privileges))].sort();
+export function requiredPrivileges(tools: readonly ToolDef[], mode: Mode = "admin"): string[] {
+  const used = (t: ToolDef) =>
+    mode === "admin" ? t.privileges : t.privileges.filter((p) => !t.adminPrivileges?.includes(p));
+  return [...new Set(tools.flatMap(used))].sort();
 }
 
 /** `pveum` commands that create a least-privilege role, user and token for the given tools. */
 export function roleCommands(
   tools: readonly ToolDef[],
-  opts: { role?: string; user?: string; token?: string } = {},
+  opts: { role?: string; user?: string; token?: string; mode?: Mode } = {},
 ): string {
   const role = opts.role ?? "PVEMCP";
   const user = opts.user ?? "mcp@pve";
   const token = opts.token ?? "mcp";
-  const privs = requiredPrivileges(tools);
+  const privs = requiredPrivileges(tools, opts.mode);
+  const mode = opts.mode ? ` in ${opts.mode} mode` : "";
   return [
-    `# Least-privilege role for ${tools.length} enabled tools (${privs.length} privileges)`,
+    `# Least-privilege role for ${tools.length} enabled tools${mode} (${privs.length} privileges)`,
     `pveum role add ${role} --privs "${privs.join(",")}"`,
     `pveum user add ${user} --comment "pve-mcp"`,
     `pveum user token add ${user} ${token} --privsep 1`,

@@ -85,6 +85,7 @@ export const guestManage = defineTool({
   toolset: "guests",
   annotations: DESTRUCTIVE,
   privileges: ["VM.Allocate", "VM.Migrate", "VM.Audit"],
+  adminPrivileges: ["VM.Allocate"], // delete, template
   input: ManageInput,
   output: TaskResult.partial().extend({ vmid: z.number(), node: z.string().optional() }),
   classify: classifyManage,

@@ -108,6 +108,8 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
   annotations: ToolAnnotations;
   /** PVE privileges the credential needs (docs, `doctor`, least-privilege role). */
   privileges: readonly string[];
+  /** Those of {@linkcode privileges} only destructive actions use: left out of the role for operator mode. */
+  adminPrivileges?: readonly string[];
   input: I;
   output: O;
   /**

@@ -145,6 +145,7 @@ export const snapshot = defineTool({
   toolset: "snapshots",
   annotations: DESTRUCTIVE,
   privileges: ["VM.Snapshot", "VM.Snapshot.Rollback", "VM.Audit"],
+  adminPrivileges: ["VM.Snapshot.Rollback"],
   input: Input,
   output: TaskResult.partial().extend({
     vmid: z.number(),

@@ -258,6 +258,7 @@ export const storageVolume = defineTool({
   toolset: "storage",
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   privileges: ["Datastore.AllocateTemplate", "Datastore.Allocate", "Sys.AccessNetwork"],
+  adminPrivileges: ["Datastore.Allocate"], // delete
   input: volumeInput,
   output: TaskResult,
   classify: (args) => (args.action === "delete" ? "destructive" : "write"),

@@ -15,7 +15,7 @@ async function neededPrivileges(): Promise<string[]> {
   const config = await loadConfig({
     env: { PROXMOX_HOST: "h", PROXMOX_TOKEN_ID: "a@pam!b", PROXMOX_TOKEN_SECRET: "s" },
   });
-  return requiredPrivileges(selectTools(ALL_TOOLS, toolFilter(config.policy)));
+  return requiredPrivileges(selectTools(ALL_TOOLS, toolFilter(config.policy)), config.policy.mode);
 }
 
 Deno.test("config check: every step against the simulator; exit codes 0, 1 and 2", async () => {

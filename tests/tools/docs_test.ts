@@ -30,3 +30,23 @@ Deno.test("role: read-only tools need only audit-style privileges; admin mode ne
   if (!cmds.includes(`--privs "${ro.join(",")}"`)) throw new Error(cmds);
   if (!cmds.includes("--privsep 1")) throw new Error("token must use privilege separation");
 });
+
+Deno.test("role: operator mode leaves out what only destructive actions use; every admin-only privilege is one the tool lists", () => {
+  const all = { toolsets: TOOLSETS, allowTools: [], denyTools: [] };
+  const operator = requiredPrivileges(selectTools(ALL_TOOLS, { mode: "operator", ...all }), "operator");
+  const admin = requiredPrivileges(selectTools(ALL_TOOLS, { mode: "admin", ...all }), "admin");
+  for (const p of ["VM.Snapshot.Rollback"]) {
+    if (operator.includes(p)) throw new Error(`operator role includes ${p}, which only admin actions use`);
+    if (!admin.includes(p)) throw new Error(`admin role misses ${p}`);
+  }
+  for (const p of ["VM.Snapshot", "VM.Migrate", "VM.PowerMgmt"]) {
+    if (!operator.includes(p)) throw new Error(`operator role misses ${p}`);
+  }
+  for (const t of ALL_TOOLS) {
+    for (const p of t.adminPrivileges ?? []) {
+      if (!t.privileges.includes(p)) throw new Error(`${t.name}: admin-only privilege ${p} is not in its privileges`);
+    }
+  }
+  const cmds = roleCommands(selectTools(ALL_TOOLS, { mode: "operator", ...all }), { mode: "operator" });
+  if (!cmds.includes(`--privs "${operator.join(",")}"`) || !cmds.includes("in operator mode")) throw new Error(cmds);
+});

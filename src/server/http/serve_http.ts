@@ -14,7 +14,7 @@ import { createRateLimiter } from "../../guard/rate_limit.ts";
 import { log, setupLogging } from "../../log.ts";
 import { createPveClient } from "../../pve/client.ts";
 import type { PveApi } from "../../pve/types.ts";
-import { type CallClass, classOf, type Principal } from "../../tools/registry.ts";
+import { type CallClass, classOf, type Principal, selectTools } from "../../tools/registry.ts";
 import { startAdminServer } from "../admin.ts";
 import { type App, clusterHandle } from "../app.ts";
 import { buildApp, latencyOptions, tlsOptions } from "../build_app.ts";
@@ -173,7 +173,10 @@ export async function serveHttp(config: Config, opts: ServeHttpOptions = {}): Pr
       },
     });
     await opts.afterStart?.();
-    log("server").info("Serving MCP over HTTP in {mode} mode; stop with Ctrl-C", { mode: app.filter.mode });
+    log("server").info("Serving MCP over HTTP in {mode} mode with {count} tools; stop with Ctrl-C", {
+      mode: app.filter.mode,
+      count: selectTools(app.tools, app.filter).length,
+    });
     opts.onReady?.({ mcp: mcp.url, admin: admin.url });
     await new Promise<void>((resolve) => {
       if (stop.signal.aborted) resolve();
