@@ -53,7 +53,7 @@ export function checkLine(line: string, key: Uint8Array): LineCheck {
   }
   const r = parsed as Partial<AuditRecord>;
   if (
-    typeof parsed !== "object" || parsed === null || r.v !== 1 || typeof r.seq !== "number" ||
+    typeof parsed !== "object" || parsed === null || (r.v !== 1 && r.v !== 2) || typeof r.seq !== "number" ||
     !Number.isSafeInteger(r.seq) || typeof r.prevHash !== "string" || !/^[0-9a-f]{64}$/.test(r.prevHash)
   ) {
     return { ok: false, reason: "the record lacks v, seq or prevHash", ...seqPart(seq) };
@@ -67,6 +67,6 @@ function seqPart(seq: number | undefined): { seq?: number } {
 
 /** Best-effort `seq` of a damaged line, for messages. */
 function guessSeq(line: string): number | undefined {
-  const m = /^\{"v":1,"seq":(\d{1,15}),/.exec(line);
+  const m = /^\{"v":[12],"seq":(\d{1,15}),/.exec(line);
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }

@@ -110,9 +110,11 @@ export async function createAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
 
   async function writeLine(body: Omit<AuditRecord, "hmac">, sync: boolean): Promise<void> {
     if (broken !== undefined) throw new AuditWriteError(broken);
-    const { line, hash } = encodeRecord(body, opts.key);
+    let { line, hash } = encodeRecord(body, opts.key);
+    if (size > 0 && size + encoder.encode(line).length + 1 > maxBytes) await rotate();
+    // The first record of a file is marked, so a file whose head was cut off no longer passes verification.
+    if (size === 0) ({ line, hash } = encodeRecord({ ...body, fileStart: true }, opts.key));
     const bytes = encoder.encode(`${line}\n`);
-    if (size > 0 && size + bytes.length > maxBytes) await rotate();
     try {
       let written = 0;
       while (written < bytes.length) written += await file.write(bytes.subarray(written));
@@ -161,7 +163,7 @@ export async function createAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
   if (torn > 0) {
     await enqueue(() =>
       writeLine({
-        v: 1,
+        v: 2,
         seq: head.seq + 1,
         time: new Date(now()).toISOString(),
         phase: "recovered",
@@ -266,7 +268,7 @@ export function toEntry(event: AuditEvent | AuditEntry): AuditEntry {
 
 function toRecord(event: AuditEntry, head: { seq: number; hash: string }, now: () => number) {
   const body: Omit<AuditRecord, "hmac"> = {
-    v: 1,
+    v: 2,
     seq: head.seq + 1,
     time: new Date(now()).toISOString(),
     phase: event.phase,

@@ -59,7 +59,8 @@ export interface AuditEntry {
  * fields. Field order is fixed by the writer.
  */
 export interface AuditRecord extends Omit<AuditEntry, "phase" | "transport" | "arguments"> {
-  v: 1;
+  /** Format version: 2 since the first record of every file is marked ({@linkcode AuditRecord.fileStart}). */
+  v: 1 | 2;
   seq: number;
   /** ISO-8601 time. */
   time: string;
@@ -69,6 +70,11 @@ export interface AuditRecord extends Omit<AuditEntry, "phase" | "transport" | "a
   args?: Record<string, unknown>;
   /** SHA-256 (hex) of the previous record's full line; 64 zeros for the first record of a chain. */
   prevHash: string;
+  /**
+   * Set on the first record written to a file (v2): the start of a chain (seq 1, genesis `prevHash`) or the first
+   * record after a rotation. A v2 log whose first record lacks it has lost its head.
+   */
+  fileStart?: true;
   /** HMAC-SHA256 (hex) over the line without this field, keyed by the audit key (kept apart from the log). */
   hmac: string;
 }

@@ -1,7 +1,9 @@
 /**
  * Verification of an audit log: every line's HMAC, consecutive `seq`, and each `prevHash` equal to the hash of the
- * line before it, across rotated files. Names the first broken or missing record; a torn last line (crash while
- * writing) is tolerated and reported.
+ * line before it, across rotated files. The chain must start at a file start: the genesis record, or the first record
+ * of a file whose rotated predecessor is gone (both carry `fileStart`, v2), so records cut off the head of a log are
+ * reported. Logs written before v2 have no such mark and are reported as unanchored. Names the first broken or
+ * missing record; a torn last line (crash while writing) is tolerated and reported.
  * @module
  */
 import { basename } from "node:path";
@@ -30,8 +32,13 @@ export interface AuditVerifyResult {
   records: number;
   firstSeq?: number;
   lastSeq?: number;
-  /** True when the first record is not seq 1: older records were rotated out (or removed) before this check. */
+  /** True when the first record is not seq 1: it starts a file whose rotated predecessors are gone. */
   startsLate: boolean;
+  /**
+   * True when the log begins with v1 records (written before file starts were marked): records removed from its head
+   * cannot be detected.
+   */
+  unanchored?: boolean;
   /** A last line without newline at the end of the newest file (crash mid-write); not an error. */
   tornTail?: { file: string; bytes: number };
   error?: AuditBreak;
@@ -83,6 +90,14 @@ export async function verifyAudit(path: string, key: Uint8Array): Promise<AuditV
         if (record.seq === 1 && record.prevHash !== GENESIS_HASH) {
           return fail("the first record does not start a chain (prevHash is not the genesis hash)", 1);
         }
+        if (record.v === 1) result.unanchored = true;
+        else if (record.fileStart !== true) {
+          return fail(
+            `the log starts in the middle of a file: record ${record.seq} is not the first record of its file, so ` +
+              "the records before it were removed",
+            record.seq,
+          );
+        }
         if (record.seq !== 1) result.startsLate = true;
         result.firstSeq = record.seq;
       } else {
@@ -129,6 +144,12 @@ export function formatVerifyResult(r: AuditVerifyResult): string {
     );
   }
   if (r.startsLate) parts.push(`Note: the chain starts at seq ${r.firstSeq}; older records were rotated out.`);
+  if (r.unanchored) {
+    parts.push(
+      "Note: the log begins with records written before pve-mcp marked file starts (format v1): records removed from " +
+        "its beginning cannot be detected. Newer files are checked fully.",
+    );
+  }
   if (r.tornTail !== undefined) {
     parts.push(
       `Note: ${basename(r.tornTail.file)} ends in a torn record (${r.tornTail.bytes} bytes, a crash while writing); ` +
