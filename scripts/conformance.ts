@@ -7,8 +7,8 @@
  *   deno run -A scripts/conformance.ts --scenario tools-list --verbose   # extra arguments go to the suite
  *
  * Exits with the suite's code: 0 when every scenario passes except the baseline's, 1 on a regression or a stale
- * baseline entry. The suite runs as `deno run npm:@modelcontextprotocol/conformance@VERSION` outside the project's
- * lock file (it is a test tool, not a dependency).
+ * baseline entry. The suite runs as `deno run npm:@modelcontextprotocol/conformance@VERSION` under the project's frozen
+ * lock file (deno.json maps it; deno.lock pins its whole tree), so CI fetches exactly what was reviewed.
  * @module
  */
 import { loadConfig } from "../src/config/load.ts";
@@ -20,6 +20,7 @@ import { startSimulator } from "../src/sim/mod.ts";
 
 const SUITE = "npm:@modelcontextprotocol/conformance@0.1.16";
 const baseline = new URL("./conformance_baseline.yml", import.meta.url).pathname;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 const sim = await startSimulator({});
 const dir = await Deno.makeTempDir({ prefix: "pve-mcp-conformance-" });
@@ -63,8 +64,10 @@ try {
       args: [
         "run",
         "-A",
-        "--no-lock",
-        "--no-config",
+        // From the project's lock file (frozen): the suite's whole dependency tree is pinned like ours.
+        "--frozen",
+        "--config",
+        CONFIG,
         SUITE,
         "server",
         "--url",

@@ -4,19 +4,13 @@
  * a crash.
  * @module
  */
+import { type AuditEvent } from "../core/mod.ts";
 import { join } from "node:path";
 import { log } from "../log.ts";
 import { checkLine, encodeRecord, hashLine } from "./chain.ts";
 import { auditLocation, listAuditFiles, rotatedName } from "./files.ts";
 import { redactArguments, scrubText } from "./redact.ts";
-import {
-  type AuditEntry,
-  type AuditEvent,
-  type AuditRecord,
-  AuditWriteError,
-  type AuditWriter,
-  GENESIS_HASH,
-} from "./types.ts";
+import { type AuditEntry, type AuditRecord, AuditWriteError, type AuditWriter, GENESIS_HASH } from "./types.ts";
 
 /** Options of {@linkcode createAuditLog}. */
 export interface AuditLogOptions {

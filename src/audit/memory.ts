@@ -2,8 +2,9 @@
  * Sinks for tests and for setups without an audit path: one that keeps events in memory, one that drops them.
  * @module
  */
+import { type AuditEvent } from "../core/mod.ts";
 import { toEntry } from "./log.ts";
-import { type AuditEntry, type AuditEvent, AuditWriteError, type AuditWriter } from "./types.ts";
+import { type AuditEntry, AuditWriteError, type AuditWriter } from "./types.ts";
 
 /**
  * An {@linkcode AuditWriter} that keeps every event, normalised, in `entries`; `failNext` makes writes reject (to

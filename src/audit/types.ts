@@ -3,9 +3,7 @@
  * pipeline's events (`AuditEvent` of src/server/app.ts) are mapped to, and what lands on disk ({@linkcode AuditRecord}).
  * @module
  */
-import type { AuditEvent } from "../server/app.ts";
-
-export type { AuditEvent };
+import type { AuditEvent } from "../core/mod.ts";
 
 /**
  * Where in a call's life an event is written.

@@ -3,8 +3,8 @@
  * turned it on, PVE tokens (`Authorization: PVEAPIToken=…`). Either or both; a credential is always required.
  * @module
  */
+import { type Principal } from "../core/mod.ts";
 import type { PveApi } from "../pve/types.ts";
-import type { Principal } from "../tools/registry.ts";
 import { type DeviceTokenStore, principalForDevice } from "./device_tokens.ts";
 import { parsePveTokenHeader, type PveTokenVerifier } from "./pve_token.ts";
 

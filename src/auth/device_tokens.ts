@@ -3,12 +3,33 @@
  * SHA-256 hashes with metadata (created, expires, last used, mode and toolset caps) in a 0600 JSON file.
  * @module
  */
+import { type Mode, MODES, type Principal } from "../core/mod.ts";
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { log } from "../log.ts";
-import { type Mode, MODES, type Principal } from "../tools/registry.ts";
 import { LockedJsonFile } from "./json_file.ts";
-import type { RegistrationRequest } from "./registration.ts";
+
+/** One registration request as stored (no secret in it). */
+export interface RegistrationRequest {
+  id: string;
+  /** Short code shown on the device and to the operator, to match the two. */
+  code: string;
+  name: string;
+  created: string;
+  /** A pending request, or an approved token not fetched, is dropped after this time. */
+  expires: string;
+  status: "pending" | "approved" | "denied";
+  remote?: string;
+  /** What the device asked for (the operator decides). */
+  requestedMode?: Mode;
+  /** SHA-256 of the poll secret, hex. */
+  pollHash: string;
+  /** SHA-256 of the token that approval activates, hex. */
+  tokenHash: string;
+  /** iv.ciphertext.tag of the token, base64url, under SHA-256(poll secret); deleted once fetched. */
+  sealed?: string;
+  decided?: string;
+}
 
 /** Prefix of every device token, so scanners and redaction recognise them. */
 export const TOKEN_PREFIX = "pvemcp_";

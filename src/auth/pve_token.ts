@@ -5,10 +5,10 @@
  * permissions apply. Only the token id is ever logged or audited, never the secret.
  * @module
  */
+import { type Principal } from "../core/mod.ts";
 import { createHash } from "node:crypto";
 import { log } from "../log.ts";
 import { type PveApi, PveError } from "../pve/types.ts";
-import type { Principal } from "../tools/registry.ts";
 
 /** A PVE API token as presented by a client. */
 export interface PveTokenCredential {

@@ -8,39 +8,18 @@
  * opens the seal once and deletes it. No plaintext token is ever written to disk.
  * @module
  */
+import { type Mode, MODES } from "../core/mod.ts";
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, createHash, timingSafeEqual } from "node:crypto";
-import { type Mode, MODES } from "../tools/registry.ts";
 import {
   checkDeviceName,
   type DeviceTokenInfo,
   type DeviceTokenStore,
   generateDeviceToken,
   hashDeviceToken,
+  type RegistrationRequest,
   type TokenFileData,
 } from "./device_tokens.ts";
-
-/** One registration request as stored (no secret in it). */
-export interface RegistrationRequest {
-  id: string;
-  /** Short code shown on the device and to the operator, to match the two. */
-  code: string;
-  name: string;
-  created: string;
-  /** A pending request, or an approved token not fetched, is dropped after this time. */
-  expires: string;
-  status: "pending" | "approved" | "denied";
-  remote?: string;
-  /** What the device asked for (the operator decides). */
-  requestedMode?: Mode;
-  /** SHA-256 of the poll secret, hex. */
-  pollHash: string;
-  /** SHA-256 of the token that approval activates, hex. */
-  tokenHash: string;
-  /** iv.ciphertext.tag of the token, base64url, under SHA-256(poll secret); deleted once fetched. */
-  sealed?: string;
-  decided?: string;
-}
 
 /** A request as shown to operators. */
 export type RegistrationView = Omit<RegistrationRequest, "pollHash" | "tokenHash" | "sealed"> & { fetched: boolean };

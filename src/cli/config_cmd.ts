@@ -7,14 +7,8 @@
 import { formatKeyFile, generateKeyBytes, keyIdOf } from "../crypto/keys.ts";
 import { toBase64 } from "../crypto/encoding.ts";
 import { backupFile, createExclusive, writeFileAtomic } from "../secrets/atomic_write.ts";
-import {
-  fileKdf,
-  openSlots,
-  parseSecretFile,
-  renderSecretFile,
-  sealForSlot,
-  type SecretSlot,
-} from "../secrets/sealed_file.ts";
+import { fileKdf, openSlots, renderSecretFile, sealForSlot, type SecretSlot } from "../secrets/sealed_file.ts";
+import { parseSecretFile } from "../config/secret_file.ts";
 import { parseCommandArgs, pickSubcommand } from "./cli_args.ts";
 import { type CliIo, outputFor, processIo } from "./cli_io.ts";
 import { EXIT } from "./exit_codes.ts";

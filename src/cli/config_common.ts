@@ -5,7 +5,8 @@
 import { KeyError, type MasterKey } from "../crypto/keys.ts";
 import { loadMasterKey } from "../crypto/key_source.ts";
 import { describeReadError } from "../config/sources.ts";
-import { parseSecretFile, type SecretFile } from "../secrets/sealed_file.ts";
+import { type SecretFile } from "../secrets/sealed_file.ts";
+import { parseSecretFile } from "../config/secret_file.ts";
 import { type CliIo, outputFor } from "./cli_io.ts";
 import type { Output } from "./output.ts";
 import { EXIT } from "./exit_codes.ts";

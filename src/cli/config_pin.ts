@@ -4,7 +4,7 @@
  * @module
  */
 import type { LoadedConfig } from "../config/load.ts";
-import { isPlainObject, setAt } from "../config/tree.ts";
+import { isPlainObject, setAt } from "../core/tree.ts";
 import { backupFile, writeFileAtomic } from "../secrets/atomic_write.ts";
 
 /** What pinning did. */

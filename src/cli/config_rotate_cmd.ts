@@ -8,15 +8,9 @@ import { formatKeyFile, generateKeyBytes, KeyError, keyIdOf, MasterKey, parseKey
 import { LegacyError, legacyKeyBytes, openLegacyValue } from "../crypto/legacy_python.ts";
 import { describeReadError } from "../config/sources.ts";
 import { backupFile, createExclusive, fileStamp, TEMP_MARK, writeFileAtomic } from "../secrets/atomic_write.ts";
-import { rotateFile, type RotateResult } from "../secrets/rotate.ts";
-import {
-  fileKdf,
-  openSlots,
-  parseSecretFile,
-  renderSecretFile,
-  sealForSlot,
-  type SecretSlot,
-} from "../secrets/sealed_file.ts";
+import { rotateFile, type RotateResult } from "../config/rotate.ts";
+import { fileKdf, openSlots, renderSecretFile, sealForSlot, type SecretSlot } from "../secrets/sealed_file.ts";
+import { parseSecretFile } from "../config/secret_file.ts";
 import { parseCommandArgs } from "./cli_args.ts";
 import { type CliIo, outputFor } from "./cli_io.ts";
 import { cliKey, readSecretFile, usage } from "./config_common.ts";

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { META_ENV, SETTINGS } from "../config/settings.ts";
 import { findInLayers, readDotenv, readJsonObject, type StringLayer } from "../config/sources.ts";
 import { denoFs } from "../config/sources.ts";
-import { getAt, isPlainObject } from "../config/tree.ts";
+import { getAt, isPlainObject } from "../core/tree.ts";
 import type { KeySettings } from "../crypto/key_source.ts";
 import type { CliIo } from "./cli_io.ts";
 

@@ -2,13 +2,14 @@
  * `pve-mcp serve`: load the configuration, connect to the clusters and serve MCP over stdio (or HTTP).
  * @module
  */
+import { type Principal } from "../core/mod.ts";
 import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { log, setupLogging } from "../log.ts";
 import type { Config } from "../config/schema.ts";
 import { buildApp } from "../server/build_app.ts";
 import { buildMcpServer } from "../server/mcp.ts";
 import { guardStdin, type OversizedMessage, SDK_BUFFER_BYTES, STDIO_MAX_MESSAGE_BYTES } from "../server/stdio_guard.ts";
-import { type Principal, selectTools } from "../tools/registry.ts";
+import { selectTools } from "../tools/registry.ts";
 
 /**
  * Serves MCP over stdio until stdin closes; resolves when the session is over. `afterStart` runs once everything is

@@ -3,11 +3,11 @@
  * (requests, approve, deny).
  * @module
  */
+import { type Mode, MODES, TOOLSETS } from "../core/mod.ts";
 import { loadConfig } from "../config/load.ts";
 import { defaultTokensFile, type DeviceTokenInfo, DeviceTokenStore } from "../auth/device_tokens.ts";
 import { parseDuration } from "../auth/duration.ts";
 import { Registrations } from "../auth/registration.ts";
-import { type Mode, MODES, TOOLSETS } from "../tools/registry.ts";
 import { type CliIo, processIo } from "./cli_io.ts";
 import { runSubcommand, UsageError } from "./subcommand.ts";
 

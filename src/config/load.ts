@@ -21,7 +21,8 @@ import {
   readJsonObject,
   type StringLayer,
 } from "./sources.ts";
-import { concretePaths, deleteAt, getAt, isPlainObject, type Origin, setAt, type Tree } from "./tree.ts";
+import { concretePaths, type Origin } from "./tree.ts";
+import { deleteAt, getAt, isPlainObject, setAt, type Tree } from "../core/tree.ts";
 import { formatIssues } from "./issues.ts";
 import { checkFileModes, unknownEnvWarnings } from "./warnings.ts";
 import { unsealSecrets } from "./unseal.ts";

@@ -7,8 +7,6 @@ export {
   type Config,
   ConfigSchema,
   type LogLevel,
-  type Mode,
-  MODES,
   type PolicyConfig,
   type WriteCredential,
 } from "./schema.ts";
@@ -17,3 +15,4 @@ export { CONFIG_ERROR_EXIT_CODE, ConfigError, exitCodeFor } from "./errors.ts";
 export { ENV_NAMES, SECRET_ENV_NAMES, SECRET_FIELDS, SETTINGS } from "./settings.ts";
 export { redactConfig, REDACTED, secretValues } from "./redact.ts";
 export { CONFIG_FLAG_OPTIONS } from "./sources.ts";
+export { type Mode, MODES } from "../core/mod.ts";

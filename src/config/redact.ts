@@ -4,7 +4,8 @@
  */
 import type { Config } from "./schema.ts";
 import { SECRET_FIELDS } from "./settings.ts";
-import { concretePaths, getAt, setAt, type Tree } from "./tree.ts";
+import { concretePaths } from "./tree.ts";
+import { getAt, setAt, type Tree } from "../core/tree.ts";
 
 /** What replaces a secret in printed configuration. */
 export const REDACTED = "[redacted]";

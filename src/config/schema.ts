@@ -4,37 +4,8 @@
  * @module
  */
 import { z } from "zod";
-
-/** Tool modes: what the server may do to the cluster. */
-export const MODES = ["read-only", "operator", "admin"] as const;
-/** One of {@linkcode MODES}. */
-export type Mode = (typeof MODES)[number];
-
-/** Toolsets group tools so operators can switch whole areas on and off. */
-export const TOOLSETS = [
-  "cluster",
-  "nodes",
-  "guests",
-  "snapshots",
-  "backups",
-  "storage",
-  "tasks",
-  "metrics",
-  "agent",
-  "firewall",
-  "access",
-  "pools",
-  "ha",
-  "ceph",
-  "sdn",
-  "raw",
-  "audit",
-] as const;
-/** One of {@linkcode TOOLSETS}. */
-export type Toolset = (typeof TOOLSETS)[number];
-
-/** Log levels operators can choose. */
-export const LEVELS = ["debug", "info", "warning", "error"] as const;
+import { MODES, TOOLSETS } from "../core/modes.ts";
+import { LOG_LEVELS } from "../log.ts";
 
 const notSet = "not set";
 
@@ -176,7 +147,7 @@ const level = z.preprocess(
     const l = v.trim().toLowerCase();
     return l === "warn" ? "warning" : l === "critical" ? "error" : l;
   },
-  z.enum(LEVELS, { error: "expected one of debug, info, warning, error" }),
+  z.enum(LOG_LEVELS, { error: "expected one of debug, info, warning, error" }),
 );
 
 const PolicySchema = z

@@ -6,7 +6,8 @@
 import { parseArgs, parseEnv } from "node:util";
 import { dirname, resolve } from "node:path";
 import { fileEnvNames, META_FLAGS, SETTINGS, type SettingSpec } from "./settings.ts";
-import { isPlainObject, type Origin, setAt, type Tree } from "./tree.ts";
+import { type Origin } from "./tree.ts";
+import { isPlainObject, setAt, type Tree } from "../core/tree.ts";
 
 /** How the loader reads files; tests inject their own. */
 export interface ConfigFs {

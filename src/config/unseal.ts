@@ -11,7 +11,8 @@ import { createSecretStore, type SecretStore, SecretStoreError } from "../secret
 import { secretRefName } from "../secrets/resolve.ts";
 import { SETTINGS } from "./settings.ts";
 import type { ConfigFs } from "./sources.ts";
-import { concretePaths, getAt, isPlainObject, type Origin, setAt, type Tree } from "./tree.ts";
+import { concretePaths, type Origin } from "./tree.ts";
+import { getAt, isPlainObject, setAt, type Tree } from "../core/tree.ts";
 
 /** What unsealing needs from the loader. */
 export interface UnsealContext {

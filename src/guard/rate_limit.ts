@@ -4,7 +4,6 @@
  * bounded by evicting idle keys (a refilled bucket is the same as a new one, so eviction never changes a decision).
  * @module
  */
-import type { CallClass } from "../tools/registry.ts";
 
 /** Answer of a limiter. */
 export type TakeResult = { ok: true } | { ok: false; retryAfterSeconds: number };
@@ -224,3 +223,4 @@ export function createKeyedLimiter(opts: KeyedLimiterOptions): KeyedLimiter {
     size: () => map.size,
   };
 }
+import { type CallClass } from "../core/mod.ts";

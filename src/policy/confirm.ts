@@ -8,6 +8,7 @@
  * comes from the client's elicitation channel, bound by HMAC to the exact tool, cluster, arguments and caller.
  * @module
  */
+import { type ChangePlan } from "../core/mod.ts";
 import {
   type ElicitRequestFormParams,
   type ElicitResult,
@@ -16,7 +17,6 @@ import {
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { cleanText } from "../guard/untrusted.ts";
-import type { ChangePlan } from "../tools/registry.ts";
 
 /** What the operator chose for clients that cannot ask a human (config `policy.confirmWithoutElicitation`). */
 export type ConfirmWithoutElicitation = "refuse" | "allow";

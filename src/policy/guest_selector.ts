@@ -2,7 +2,6 @@
  * Guest selectors: vmid ranges, pools, tags and nodes that name a set of guests.
  * @module
  */
-import type { GuestRef } from "../pve/guests.ts";
 
 /** A selector as configured: each list may be empty; an empty selector matches nothing unless `emptyMatchesAll`. */
 export interface GuestSelector {
@@ -49,3 +48,4 @@ export function describeSelector(sel: GuestSelector): string {
   if (sel.nodes?.length) parts.push(`nodes ${sel.nodes.join(", ")}`);
   return parts.join("; ") || "(none)";
 }
+import { type GuestRef } from "../core/mod.ts";

@@ -3,11 +3,19 @@
  * opt-in and program allowlist, and node-wide raw actions.
  * @module
  */
-import type { CallPolicy, PolicyContext } from "../server/app.ts";
-import type { GuestRef } from "../pve/guests.ts";
+import {
+  type CallClass,
+  type CallPolicy,
+  effectiveMode,
+  type GuestRef,
+  type Mode,
+  MODE_FOR_CLASS,
+  modeAllows,
+  type PolicedTool,
+  type PolicyContext,
+} from "../core/mod.ts";
 import { PveError } from "../pve/types.ts";
 import { findEndpoint, isPveMethod } from "../pve/contract.ts";
-import { type CallClass, type Mode, MODE_FOR_CLASS, modeAllows, type ToolDef } from "../tools/registry.ts";
 import {
   describeSelector,
   type GuestSelector,
@@ -15,7 +23,7 @@ import {
   matchesSelector,
   parseVmidRange,
 } from "./guest_selector.ts";
-import { classifyRaw } from "./raw_classes.ts";
+import { classifyRaw } from "../tools/raw_classes.ts";
 
 /** Which guests may run guest-agent commands, and which programs (config `policy.agentExec`). */
 export interface AgentExecSettings {
@@ -31,11 +39,6 @@ export interface PolicySettings {
   protected: GuestSelector;
   /** Absent = no guest is opted in to agent exec. */
   agentExec?: AgentExecSettings;
-}
-
-/** The effective mode of a caller: the server's, lowered by the principal's cap. */
-export function effectiveMode(server: Mode, cap: Mode | undefined): Mode {
-  return cap !== undefined && !modeAllows(cap, server) ? cap : server;
 }
 
 /**
@@ -92,7 +95,7 @@ async function guestOf(vmid: number, ctx: PolicyContext): Promise<{ guest: Guest
   }
 }
 
-function rawInfo(def: ToolDef, args: Record<string, unknown>) {
+function rawInfo(def: PolicedTool, args: Record<string, unknown>) {
   if (def.toolset !== "raw" || typeof args.method !== "string" || typeof args.path !== "string") return undefined;
   const method = args.method.toUpperCase();
   if (!isPveMethod(method)) return undefined;

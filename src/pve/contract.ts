@@ -9,7 +9,9 @@
  */
 import raw from "./contract.json" with { type: "json" };
 import type { PveMethod } from "./types.ts";
-import { checkValue } from "./contract_check.ts";
+import { checkValue, type ParamSpec, type ParamType } from "./contract_check.ts";
+
+export type { ParamSpec, ParamType } from "./contract_check.ts";
 
 /** (contract.json) One compact parameter entry. */
 export interface CompactParam {
@@ -51,29 +53,6 @@ export interface CompactEndpoint {
 export interface CompactContract {
   about: string;
   endpoints: Record<string, CompactEndpoint>;
-}
-
-/** Parameter types of the PVE schema (`any`: no type given). */
-export type ParamType = "string" | "integer" | "number" | "boolean" | "array" | "object" | "null" | "any";
-
-/** One parameter of an endpoint. */
-export interface ParamSpec {
-  type: ParamType | ParamType[];
-  optional: boolean;
-  enum?: string[];
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  /** Regex source (JavaScript), matched against the whole value. */
-  pattern?: string;
-  /** Named format such as `pve-node`, `pve-vmid`, `pve-configid-list`. */
-  format?: string;
-  /** Inline property string (`key=value,...`): its keys and the key a bare value belongs to. */
-  propertyString?: { keys: string[]; defaultKey?: string };
-  items?: ParamSpec;
-  /** Another parameter that must be present when this one is. */
-  requires?: string;
 }
 
 /** Permission check of an endpoint (from the schema's `permissions`). */

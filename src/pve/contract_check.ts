@@ -3,7 +3,29 @@
  * `check_prop`): type, format, pattern, maxLength, minLength, maximum, minimum, enum.
  * @module
  */
-import type { ParamSpec, ParamType } from "./contract.ts";
+
+/** Parameter types of the PVE schema (`any`: no type given). */
+export type ParamType = "string" | "integer" | "number" | "boolean" | "array" | "object" | "null" | "any";
+
+/** One parameter of an endpoint. */
+export interface ParamSpec {
+  type: ParamType | ParamType[];
+  optional: boolean;
+  enum?: string[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  /** Regex source (JavaScript), matched against the whole value. */
+  pattern?: string;
+  /** Named format such as `pve-node`, `pve-vmid`, `pve-configid-list`. */
+  format?: string;
+  /** Inline property string (`key=value,...`): its keys and the key a bare value belongs to. */
+  propertyString?: { keys: string[]; defaultKey?: string };
+  items?: ParamSpec;
+  /** Another parameter that must be present when this one is. */
+  requires?: string;
+}
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const DNS_LABEL = "[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?";

@@ -5,18 +5,7 @@
  * @module
  */
 import { type PveApi, PveError } from "./types.ts";
-
-/** Where a guest lives, as `/cluster/resources` reports it. */
-export interface GuestRef {
-  vmid: number;
-  type: "qemu" | "lxc";
-  node: string;
-  name: string;
-  status: string;
-  template: boolean;
-  pool?: string;
-  tags: string[];
-}
+import type { GuestRef } from "../core/mod.ts";
 
 /** A row of `/cluster/resources?type=vm` (fields PVE may omit are optional). */
 export interface VmResource {

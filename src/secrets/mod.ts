@@ -1,5 +1,5 @@
 /**
- * Secrets at rest: the secret store (`secret://NAME`), sealed files, rotation and atomic writes.
+ * Secrets at rest: the secret store (`secret://NAME`), sealed slots and atomic writes (rotation of config files is in src/config/rotate.ts).
  * @module
  */
 export { openSecretStore } from "./open.ts";
@@ -13,4 +13,3 @@ export {
 } from "./store.ts";
 export { createSecretResolver, findSecretRefs, resolveSecretRefs, secretRefName } from "./resolve.ts";
 export { backupFile, writeFileAtomic } from "./atomic_write.ts";
-export { rotateFile, type RotateResult } from "./rotate.ts";

@@ -3,8 +3,7 @@
  * `secrets.masterKey[File]` / `secrets.passphrase[File]`.
  * @module
  */
-import type { Config } from "../config/schema.ts";
-import { loadMasterKey } from "../crypto/key_source.ts";
+import { type KeySettings, loadMasterKey } from "../crypto/key_source.ts";
 import type { MasterKey } from "../crypto/keys.ts";
 import { createSecretStore, type SecretStore } from "./store.ts";
 
@@ -14,7 +13,7 @@ import { createSecretStore, type SecretStore } from "./store.ts";
  * @throws {KeyError} when the key settings are wrong (never quoting the key).
  */
 export async function openSecretStore(
-  secrets: Config["secrets"],
+  secrets: KeySettings & { storeFile?: string | undefined },
   opts: { key?: MasterKey; now?: () => number } = {},
 ): Promise<SecretStore | undefined> {
   if (!secrets.storeFile) return undefined;

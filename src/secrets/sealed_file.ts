@@ -1,13 +1,10 @@
 /**
- * Files that hold secret settings — a JSON config (ours or the Python server's layout), a `.env` file, or the
- * secret store — seen as a list of secret slots that can be sealed, opened and written back. Field paths (the
- * additional data of each sealed value) are the JSON key path in the file, the primary variable name in `.env`, or
- * `secret://NAME` in the store, exactly as the loader binds them.
+ * Files that hold secret values seen as a list of secret slots that can be sealed, opened and written back: the
+ * slot model, the secret store's own layout (field path `secret://NAME`), and sealing helpers. Config files (JSON and
+ * `.env`) are parsed into slots by src/config/secret_file.ts, which knows the settings.
  * @module
  */
-import { parseEnv } from "node:util";
-import { SETTINGS } from "../config/settings.ts";
-import { getAt, isPlainObject, setAt, type Tree } from "../config/tree.ts";
+import { isPlainObject, setAt, type Tree } from "../core/tree.ts";
 import type { KdfParams, MasterKey } from "../crypto/keys.ts";
 import { isLegacySealed, looksSealed, openValue, parseSealed, SEALED_PREFIX, sealValue } from "../crypto/sealed.ts";
 
@@ -41,15 +38,13 @@ export interface SecretFile {
   lines?: string[];
 }
 
-const KEY_FIELDS = new Set(["secrets.masterKey", "secrets.passphrase"]);
-const SECRET_SPECS = SETTINGS.filter((s) => s.secret);
-
 /** Thrown when a file is neither JSON nor `.env`. */
 export class SecretFileError extends Error {
   override readonly name = "SecretFileError";
 }
 
-function classify(value: unknown): { state: SlotState; keyId?: string; kdf?: KdfParams } {
+/** The state of a value found in a secret slot (plain, sealed, a reference, …). */
+export function classify(value: unknown): { state: SlotState; keyId?: string; kdf?: KdfParams } {
   if (typeof value !== "string" || value === "") return { state: "empty" };
   if (value.startsWith("secret://")) return { state: "ref" };
   if (!looksSealed(value)) return { state: "plain" };
@@ -63,45 +58,8 @@ function classify(value: unknown): { state: SlotState; keyId?: string; kdf?: Kdf
   }
 }
 
-/** Parses a file's text; the format follows the extension, else the content. */
-export function parseSecretFile(path: string, text: string): SecretFile {
-  const trimmed = text.trimStart();
-  if (path.endsWith(".json") || trimmed.startsWith("{")) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new SecretFileError(`${path}: not valid JSON`);
-    }
-    if (!isPlainObject(json)) throw new SecretFileError(`${path}: expected a JSON object at the top level`);
-    return json.kind === STORE_KIND ? storeSlots(path, json) : jsonSlots(path, json);
-  }
-  return envSlots(path, text);
-}
-
-function jsonSlots(path: string, json: Tree): SecretFile {
-  const slots: SecretSlot[] = [];
-  const add = (parts: string[], key: boolean) => {
-    const value = getAt(json, parts);
-    if (value === undefined || typeof value !== "string") return;
-    const field = parts.join(".");
-    const c = key ? { state: "key" as const } : classify(value);
-    slots.push({ field, label: field, value, ...c, loc: { kind: "json", parts } });
-  };
-  const clusters = isPlainObject(json.clusters) ? Object.keys(json.clusters) : [];
-  const clusterSpecs = SECRET_SPECS.filter((s) => s.path.startsWith("clusters."));
-  for (const name of clusters) {
-    for (const spec of clusterSpecs) add(["clusters", name, ...spec.path.split(".").slice(2)], false);
-  }
-  const legacy = isPlainObject(json.proxmox) || isPlainObject(json.auth);
-  for (const spec of SECRET_SPECS) {
-    if (!spec.path.startsWith("clusters.")) add(spec.path.split("."), KEY_FIELDS.has(spec.path));
-    if (legacy) { for (const path of spec.legacy ?? []) add(path.split("."), false); }
-  }
-  return { path, format: "json", slots, json };
-}
-
-function storeSlots(path: string, json: Tree): SecretFile {
+/** The secret slots of a secret store file (its `entries`). */
+export function storeSlots(path: string, json: Tree): SecretFile {
   const slots: SecretSlot[] = [];
   const entries = isPlainObject(json.entries) ? json.entries : {};
   for (const [name, entry] of Object.entries(entries)) {
@@ -116,30 +74,6 @@ function storeSlots(path: string, json: Tree): SecretFile {
     });
   }
   return { path, format: "store", slots, json };
-}
-
-const ENV_LINE = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/;
-
-function envSlots(path: string, text: string): SecretFile {
-  const lines = text.split("\n");
-  const slots: SecretSlot[] = [];
-  lines.forEach((line, i) => {
-    const m = ENV_LINE.exec(line);
-    if (!m) return;
-    const name = m[2]!;
-    const spec = SECRET_SPECS.find((s) => s.env.includes(name));
-    if (!spec) return;
-    const value = parseEnv(`${name}=${m[3]!}`)[name] ?? "";
-    const c = KEY_FIELDS.has(spec.path) ? { state: "key" as const } : classify(value);
-    slots.push({
-      field: spec.env[0]!,
-      label: `${name} (line ${i + 1})`,
-      value,
-      ...c,
-      loc: { kind: "env", line: i, name, prefix: m[1]! },
-    });
-  });
-  return { path, format: "env", slots, lines };
 }
 
 /** The file's text with some slots replaced (other bytes of a `.env` file are kept as they were). */

@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import type { MasterKey } from "../crypto/keys.ts";
 import { openValue } from "../crypto/sealed.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
-import { fileKdf, parseSecretFile, sealForSlot, type SecretSlot, STORE_KIND } from "./sealed_file.ts";
+import { fileKdf, sealForSlot, type SecretSlot, STORE_KIND, storeSlots } from "./sealed_file.ts";
 
 /** Valid secret names: letters, digits, `.`, `_`, `-`; up to 64 characters. */
 export const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -155,7 +155,7 @@ export function createSecretStore(
       checkSecretName(name);
       const k = needKey(`store secret "${name}"`);
       const data = await read();
-      const file = parseSecretFile(path, JSON.stringify(data));
+      const file = storeSlots(path, structuredClone(data) as never);
       const slot: SecretSlot = {
         field: `secret://${name}`,
         label: `secret ${name}`,

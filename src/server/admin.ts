@@ -5,6 +5,7 @@
  * Browsers are refused (any `Origin` → 403) and the `Host` must be a local name or the bind address.
  * @module
  */
+import { type Mode, MODES, TOOLSETS } from "../core/mod.ts";
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { validateHostHeader } from "@modelcontextprotocol/server";
@@ -14,7 +15,6 @@ import { parseDuration } from "../auth/duration.ts";
 import type { Registrations } from "../auth/registration.ts";
 import { createKeyedLimiter } from "../guard/rate_limit.ts";
 import { log } from "../log.ts";
-import { type Mode, MODES, TOOLSETS } from "../tools/registry.ts";
 import type { Metrics } from "./http/metrics.ts";
 
 /** Options of {@linkcode startAdminServer}. */

@@ -4,9 +4,9 @@
  */
 import type { PveApi } from "../pve/types.ts";
 import type { SecretStore } from "../secrets/store.ts";
-import type { AuditReader } from "../tools/audit.ts";
 import { GuestResolver } from "../pve/guests.ts";
-import type { CallClass, Principal, ToolDef, ToolFilter } from "../tools/registry.ts";
+import type { ToolDef, ToolFilter } from "../tools/registry.ts";
+import type { AuditReader, AuditSink, CallPolicy, RateLimiter } from "../core/mod.ts";
 
 /** One configured cluster with its read and write credentials. */
 export interface ClusterHandle {
@@ -14,45 +14,6 @@ export interface ClusterHandle {
   read: PveApi;
   write: PveApi;
   guests: GuestResolver;
-}
-
-/** One audit event; the perimeter's audit log turns it into a hash-chained record. */
-export interface AuditEvent {
-  phase: "intent" | "result" | "denied" | "rate_limited";
-  principal: Principal;
-  tool: string;
-  cluster: string;
-  class: CallClass;
-  args: Record<string, unknown>;
-  reason?: string;
-  outcome?: "ok" | "error";
-  errorKind?: string;
-  durationMs?: number;
-  pveCalls?: { method: string; path: string; status: number }[];
-  upids?: string[];
-}
-
-/** Where audit events go. `write` resolves once the event is durable (write-before-act for changes). */
-export interface AuditSink {
-  write(event: AuditEvent): Promise<void>;
-}
-
-/** Token buckets per principal and class. */
-export interface RateLimiter {
-  take(principal: string, cls: CallClass): { ok: true } | { ok: false; retryAfterSeconds: number };
-}
-
-/** Per-call policy beyond the tool filter (guest selectors, protection, confirmation). */
-export interface CallPolicy {
-  /** A reason to refuse, or undefined to go on. */
-  check(def: ToolDef, args: Record<string, unknown>, cls: CallClass, ctx: PolicyContext): Promise<string | undefined>;
-}
-
-/** What a policy check may look at. */
-export interface PolicyContext {
-  principal: Principal;
-  cluster: ClusterHandle;
-  signal: AbortSignal;
 }
 
 /** Everything a server instance needs. */
@@ -81,12 +42,3 @@ export interface App {
 export function clusterHandle(name: string, read: PveApi, write: PveApi = read): ClusterHandle {
   return { name, read, write, guests: new GuestResolver(read) };
 }
-
-/** An audit sink that drops events (tests and the demo without an audit path). */
-export const NO_AUDIT: AuditSink = { write: () => Promise.resolve() };
-
-/** A limiter that never limits (tests). */
-export const NO_LIMIT: RateLimiter = { take: () => ({ ok: true }) };
-
-/** A policy that allows every call the tool filter allowed. */
-export const ALLOW_ALL: CallPolicy = { check: () => Promise.resolve(undefined) };

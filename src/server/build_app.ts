@@ -2,17 +2,25 @@
  * Turns a loaded configuration into the {@linkcode App}: PVE clients per cluster, tools, policy, audit, limits.
  * @module
  */
+import {
+  type AuditReader,
+  type AuditSink,
+  DEFAULT_TOOLSETS,
+  NO_AUDIT,
+  type RateLimiter,
+  type Toolset,
+  TOOLSETS,
+} from "../core/mod.ts";
 import type { Config } from "../config/schema.ts";
 import { createPveClient } from "../pve/client.ts";
 import type { PveApi } from "../pve/types.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { ALL_TOOLS } from "../tools/all.ts";
-import { DEFAULT_TOOLSETS, type ToolFilter, type Toolset, TOOLSETS } from "../tools/registry.ts";
-import { type App, type AuditSink, type ClusterHandle, clusterHandle, NO_AUDIT, type RateLimiter } from "./app.ts";
+import { type ToolFilter } from "../tools/registry.ts";
+import { type App, type ClusterHandle, clusterHandle } from "./app.ts";
 import { openAuditLog } from "../audit/from_config.ts";
 import { resolveAuditKey } from "../audit/key.ts";
 import { readRecentAudit } from "../audit/tail.ts";
-import type { AuditReader } from "../tools/audit.ts";
 import { createRateLimiter } from "../guard/rate_limit.ts";
 import { openSecretStore } from "../secrets/open.ts";
 import type { PveTlsOptions } from "../pve/client.ts";

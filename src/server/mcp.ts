@@ -2,6 +2,7 @@
  * Builds an MCP server from the registry for one session (principal).
  * @module
  */
+import { modeAllows, type Principal } from "../core/mod.ts";
 import {
   CLIENT_CAPABILITIES_META_KEY,
   type ClientCapabilities,
@@ -11,7 +12,7 @@ import {
   type StandardSchemaWithJSON,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { modeAllows, type Principal, selectTools, type ToolDef, type ToolFilter } from "../tools/registry.ts";
+import { selectTools, type ToolDef, type ToolFilter } from "../tools/registry.ts";
 import type { ConfirmChannel } from "../policy/confirm.ts";
 import type { App } from "./app.ts";
 import { canBeDestructive, runTool } from "./pipeline.ts";

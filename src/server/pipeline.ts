@@ -1,20 +1,23 @@
 /**
- * The one path every tool call walks: policy → plan + human confirmation (destructive) or dry run → rate limit →
- * audit intent → PVE → result → audit result.
- * (Argument validation happens before, in the SDK, against the tool's zod input.)
+ * The one path every tool call walks, from every transport and from resources, in named stages: prepare (parse with
+ * the tool's zod input, defaults applied; classify) → rate limit → policy → plan + human confirmation (destructive)
+ * or dry run → audit intent → PVE → audit result.
  * @module
  */
 import type { CallToolResult, InputRequiredResult } from "@modelcontextprotocol/server";
+import type {
+  AuditEvent,
+  CallClass,
+  ChangePlan,
+  Effect,
+  Principal,
+  ProgressUpdate,
+  PveCallRecord,
+} from "../core/mod.ts";
+import type { z } from "zod";
 import { log } from "../log.ts";
 import { type PveApi, PveError, type PveRequest, type PveResult } from "../pve/types.ts";
-import {
-  type ChangePlan,
-  classOf,
-  type Principal,
-  type ProgressUpdate,
-  type ToolContext,
-  type ToolDef,
-} from "../tools/registry.ts";
+import { effectOf, type ToolContext, type ToolDef } from "../tools/registry.ts";
 import {
   confirmChange,
   type ConfirmChannel,
@@ -23,7 +26,7 @@ import {
   declinedMessage,
   noElicitationMessage,
 } from "../policy/confirm.ts";
-import type { App, AuditEvent, ClusterHandle } from "./app.ts";
+import type { App, ClusterHandle } from "./app.ts";
 
 /** What the transport knows about the request being served. */
 export interface CallEnv {
@@ -70,7 +73,7 @@ function planText(plan: ChangePlan): string {
 }
 
 /** A PveApi wrapper that remembers which calls a tool made (for the audit record). */
-function recording(api: PveApi, calls: { method: string; path: string; status: number }[]): PveApi {
+function recording(api: PveApi, calls: PveCallRecord[]): PveApi {
   return {
     host: api.host,
     // How the credential authenticates ("token" | "ticket"), when the client says (pve_api checks allowtoken).
@@ -96,7 +99,7 @@ function recording(api: PveApi, calls: { method: string; path: string; status: n
 function credentials(
   def: ToolDef,
   cluster: ClusterHandle,
-  calls: { method: string; path: string; status: number }[],
+  calls: PveCallRecord[],
 ): { read: PveApi; write: PveApi } {
   const reads = recording(cluster.read, calls);
   const changes = recording(cluster.write, calls);
@@ -150,53 +153,171 @@ export function pickCluster(app: App, name: unknown): ClusterHandle {
   return cluster;
 }
 
-/** Runs one tool call through the pipeline and returns the MCP result. Never throws for tool-level failures. */
-export async function runTool(
-  app: App,
-  def: ToolDef,
-  rawArgs: Record<string, unknown>,
-  env: CallEnv,
-): Promise<CallToolResult | InputRequiredResult> {
-  const started = performance.now();
-  const { cluster: clusterName, ...args } = rawArgs;
-  let dryRun = false;
-  if (canBeDestructive(def) && "dry_run" in args) {
-    dryRun = args.dry_run === true;
-    delete args.dry_run;
-  }
-  const cls = classOf(def, args);
-  let cluster: ClusterHandle;
-  try {
-    cluster = pickCluster(app, clusterName);
-  } catch (e) {
-    return toolError((e as Error).message);
-  }
-  const base: Omit<AuditEvent, "phase"> = {
-    principal: env.principal,
-    tool: def.name,
-    cluster: cluster.name,
-    class: cls,
-    args,
-  };
-  const finish = (outcome: string) => app.onCall?.(def.name, outcome, performance.now() - started);
+/** A call after preparation: arguments parsed (defaults applied), its class, and where it goes. */
+export interface PreparedCall {
+  def: ToolDef;
+  /** The tool's arguments as parsed by its zod input (defaults applied); `cluster` and `dry_run` removed. */
+  args: Record<string, unknown>;
+  /** The `cluster` argument as given (undefined: the default cluster). */
+  clusterName: unknown;
+  dryRun: boolean;
+  /** What the call does and touches (decides the mode, the rate-limit bucket and the policy checks). */
+  effect: Effect;
+  /** `effect.cls`. */
+  cls: CallClass;
+}
 
+/** Says what is wrong with a tool's arguments, in the words of the zod issues (never echoing values). */
+function invalidArgs(def: ToolDef, error: z.ZodError): string {
+  const issues = error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(arguments)"}: ${i.message}`);
+  return `Invalid arguments for ${def.name}: ${issues.join("; ")}`;
+}
+
+/**
+ * Stage 1, the same on every path (stdio, HTTP, resources, the HTTP rate-limit pre-check): splits off `cluster` and
+ * `dry_run`, parses the arguments with the tool's zod input (defaults applied) and computes the parsed call's effect.
+ * Returns the reason when the arguments are invalid.
+ */
+export function prepareCall(def: ToolDef, rawArgs: Record<string, unknown>): PreparedCall | { invalid: string } {
+  const { cluster: clusterName, dry_run: dry, ...given } = rawArgs;
+  if (dry !== undefined && (!canBeDestructive(def) || typeof dry !== "boolean")) {
+    return {
+      invalid: `Invalid arguments for ${def.name}: dry_run: ${
+        canBeDestructive(def) ? "expected a boolean" : "this tool has no dry run"
+      }`,
+    };
+  }
+  const parsed = def.input.safeParse(given);
+  if (!parsed.success) return { invalid: invalidArgs(def, parsed.error) };
+  const args = parsed.data as Record<string, unknown>;
+  const eff = effectOf(def, args);
+  return { def, args, clusterName, dryRun: dry === true, effect: eff, cls: eff.cls };
+}
+
+/** One call on its way: what every later stage reads. */
+interface Flight {
+  app: App;
+  call: PreparedCall;
+  env: CallEnv;
+  cluster: ClusterHandle;
+  base: Omit<AuditEvent, "phase">;
+  started: number;
+}
+
+/** Ends a call that does not reach PVE: audits why (best effort), counts the outcome, answers a tool error. */
+async function refuse(
+  f: Flight,
+  outcome: string,
+  message: string,
+  audit?: Pick<AuditEvent, "phase" | "reason"> & Partial<AuditEvent>,
+): Promise<CallToolResult> {
+  if (audit) await f.app.audit.write({ ...f.base, ...audit }).catch(() => {});
+  f.app.onCall?.(f.call.def.name, outcome, performance.now() - f.started);
+  return toolError(message);
+}
+
+/** Stage: the caller's token bucket for the call's class (before policy, plans and prompts, which cost too). */
+function rateLimitStage(f: Flight): Promise<CallToolResult> | undefined {
+  const limited = f.app.limiter.take(f.env.principal.id, f.call.cls);
+  if (limited.ok) return undefined;
+  const reason = `Rate limit reached for ${f.call.cls} calls: retry in ${limited.retryAfterSeconds} s`;
+  return refuse(f, "rate_limited", reason, { phase: "rate_limited", reason });
+}
+
+/** Stage: per-call policy (mode, selectors, protection, agent opt-in). */
+async function policyStage(f: Flight): Promise<CallToolResult | undefined> {
   let denied: string | undefined;
   try {
-    denied = await app.policy.check(def, args, cls, { principal: env.principal, cluster, signal: env.signal });
+    denied = await f.app.policy.check(f.call.def, f.call.args, f.call.cls, {
+      principal: f.env.principal,
+      cluster: f.cluster,
+      signal: f.env.signal,
+    });
   } catch (e) {
-    finish("error");
-    return toolError(errorMessage(def, e).text);
+    return refuse(f, "error", errorMessage(f.call.def, e).text);
   }
-  if (denied !== undefined) {
-    await app.audit.write({ ...base, phase: "denied", reason: denied }).catch(() => {});
-    finish("denied");
-    return toolError(`Denied: ${denied}`);
-  }
+  return denied === undefined
+    ? undefined
+    : refuse(f, "denied", `Denied: ${denied}`, { phase: "denied", reason: denied });
+}
 
-  const calls: { method: string; path: string; status: number }[] = [];
-  const upids: string[] = [];
-  const { read, write } = credentials(def, cluster, calls);
-  const toolCtx: ToolContext = {
+/**
+ * Stage: the plan of a change (dry run, or a destructive call) and the human's confirmation. Returns the final answer
+ * when the call stops here, or how it was confirmed (undefined: no confirmation was needed).
+ */
+async function confirmStage(
+  f: Flight,
+  toolCtx: ToolContext,
+  calls: PveCallRecord[],
+): Promise<{ stop: CallToolResult | InputRequiredResult } | { confirmedBy?: string }> {
+  const { def, args, cls, dryRun } = f.call;
+  if (cls === "read" || !(dryRun || cls === "destructive")) return {};
+  let plan: ChangePlan;
+  try {
+    plan = await planOf(def, args, { ...toolCtx, pveWrite: noWrites(toolCtx.pveWrite) });
+  } catch (e) {
+    return { stop: await refuse(f, "error", errorMessage(def, e).text) };
+  }
+  if (dryRun) {
+    await f.app.audit.write({
+      ...f.base,
+      phase: "result",
+      outcome: "ok",
+      reason: "dry run: nothing changed",
+      pveCalls: calls,
+    })
+      .catch(() => {});
+    f.app.onCall?.(def.name, "dry_run", performance.now() - f.started);
+    return { stop: { content: [{ type: "text", text: planText(plan) }], structuredContent: { dry_run: plan } } };
+  }
+  const outcome: ConfirmOutcome = f.env.confirm
+    ? await confirmChange(f.env.confirm, SIGNER, {
+      tool: def.name,
+      cluster: f.cluster.name,
+      args,
+      plan,
+      principal: f.env.principal.id,
+    }).catch((e): ConfirmOutcome => {
+      log("pipeline").warn("Asking for confirmation of {tool} failed: {error}", { tool: def.name, error: String(e) });
+      return { kind: "declined", answer: "cancel" };
+    })
+    : { kind: "unsupported" };
+  switch (outcome.kind) {
+    case "input_required":
+      f.app.onCall?.(def.name, "input_required", performance.now() - f.started);
+      return { stop: outcome.result };
+    case "accepted":
+      return { confirmedBy: "confirmed by the human (elicitation)" };
+    case "unsupported":
+      if ((f.app.confirmWithoutElicitation ?? "refuse") === "allow") {
+        return {
+          confirmedBy:
+            "not asked: the client has no elicitation and the operator allows destructive actions without it",
+        };
+      }
+      return {
+        stop: await refuse(f, "denied", noElicitationMessage(def.name, plan), {
+          phase: "denied",
+          reason: "no elicitation and confirmWithoutElicitation=refuse",
+        }),
+      };
+    default:
+      return {
+        stop: await refuse(f, "declined", declinedMessage(def.name, plan, outcome), {
+          phase: "denied",
+          reason: outcome.kind === "invalid"
+            ? `confirmation invalid: ${outcome.reason}`
+            : `human answered ${outcome.answer}`,
+        }),
+      };
+  }
+}
+
+/** The context a handler gets for one call. */
+function toolContext(f: Flight, calls: PveCallRecord[], upids: string[]): ToolContext {
+  const { read, write } = credentials(f.call.def, f.cluster, calls);
+  const { app, env, cluster } = f;
+  return {
     pve: read,
     pveWrite: write,
     cluster: cluster.name,
@@ -210,124 +331,93 @@ export async function runTool(
     ...(app.secrets ? { secrets: app.secrets } : {}),
     ...(app.auditReader ? { auditReader: app.auditReader } : {}),
   };
+}
 
-  let confirmedBy: string | undefined;
-  if (cls !== "read" && (dryRun || cls === "destructive")) {
-    let plan: ChangePlan;
-    try {
-      plan = await planOf(def, args, { ...toolCtx, pveWrite: noWrites(write) });
-    } catch (e) {
-      finish("error");
-      return toolError(errorMessage(def, e).text);
-    }
-    if (dryRun) {
-      await app.audit.write({
-        ...base,
-        phase: "result",
-        outcome: "ok",
-        reason: "dry run: nothing changed",
-        pveCalls: calls,
-      })
-        .catch(() => {});
-      finish("dry_run");
-      return { content: [{ type: "text", text: planText(plan) }], structuredContent: { dry_run: plan } };
-    }
-    const outcome: ConfirmOutcome = env.confirm
-      ? await confirmChange(env.confirm, SIGNER, {
-        tool: def.name,
-        cluster: cluster.name,
-        args,
-        plan,
-        principal: env.principal.id,
-      }).catch((e): ConfirmOutcome => {
-        log("pipeline").warn("Asking for confirmation of {tool} failed: {error}", { tool: def.name, error: String(e) });
-        return { kind: "declined", answer: "cancel" };
-      })
-      : { kind: "unsupported" };
-    if (outcome.kind === "input_required") {
-      finish("input_required");
-      return outcome.result;
-    }
-    if (outcome.kind === "unsupported") {
-      if ((app.confirmWithoutElicitation ?? "refuse") !== "allow") {
-        const reason = noElicitationMessage(def.name, plan);
-        await app.audit.write({
-          ...base,
-          phase: "denied",
-          reason: "no elicitation and confirmWithoutElicitation=refuse",
-        })
-          .catch(() => {});
-        finish("denied");
-        return toolError(reason);
-      }
-      confirmedBy = "not asked: the client has no elicitation and the operator allows destructive actions without it";
-    } else if (outcome.kind === "accepted") {
-      confirmedBy = "confirmed by the human (elicitation)";
-    } else {
-      const reason = declinedMessage(def.name, plan, outcome);
-      await app.audit.write({
-        ...base,
-        phase: "denied",
-        reason: outcome.kind === "invalid"
-          ? `confirmation invalid: ${outcome.reason}`
-          : `human answered ${outcome.answer}`,
-      })
-        .catch(() => {});
-      finish("declined");
-      return toolError(reason);
-    }
-  }
-
-  const limited = app.limiter.take(env.principal.id, cls);
-  if (!limited.ok) {
-    const reason = `Rate limit reached for ${cls} calls: retry in ${limited.retryAfterSeconds} s`;
-    await app.audit.write({ ...base, phase: "rate_limited", reason }).catch(() => {});
-    finish("rate_limited");
-    return toolError(reason);
-  }
+/** Stage: runs the handler after a durable intent record, and audits the result. */
+async function executeStage(
+  f: Flight,
+  toolCtx: ToolContext,
+  calls: PveCallRecord[],
+  upids: string[],
+  confirmedBy: string | undefined,
+): Promise<CallToolResult> {
+  const { def, cls } = f.call;
   try {
-    await app.audit.write({ ...base, phase: "intent", ...(confirmedBy ? { reason: confirmedBy } : {}) });
+    await f.app.audit.write({ ...f.base, phase: "intent", ...(confirmedBy ? { reason: confirmedBy } : {}) });
   } catch (e) {
     // The audit log decides what must be durable: it rejects changes it cannot record, and reads only when
     // `audit.failReadsOnError` is on. Either way nothing is sent upstream.
-    finish("audit_failed");
     const what = cls === "read" ? "nothing was read" : "no change was made";
-    return toolError(
+    return refuse(
+      f,
+      "audit_failed",
       `Cannot run ${def.name}: the audit log could not be written, so ${what} (${(e as Error).message})`,
     );
   }
-
+  const result = (outcome: "ok" | "error", extra: Partial<AuditEvent> = {}) =>
+    f.app.audit.write({
+      ...f.base,
+      phase: "result",
+      outcome,
+      durationMs: Math.round(performance.now() - f.started),
+      pveCalls: calls,
+      upids,
+      ...extra,
+    }).catch(() => {});
   try {
     // Reads find guests through the vmid → node map (one request per call); changes through a fresh listing.
-    const out = await cluster.guests.run(
+    const out = await f.cluster.guests.run(
       cls !== "read",
-      env.signal,
-      (resolveGuest) => def.handler(args as never, { ...toolCtx, resolveGuest }),
+      f.env.signal,
+      (resolveGuest) => def.handler(f.call.args as never, { ...toolCtx, resolveGuest }),
     );
-    if (cls !== "read") cluster.guests.invalidate();
-    const durationMs = Math.round(performance.now() - started);
-    await app.audit.write({ ...base, phase: "result", outcome: "ok", durationMs, pveCalls: calls, upids }).catch(
-      () => {},
-    );
-    finish("ok");
+    if (cls !== "read") f.cluster.guests.invalidate();
+    await result("ok");
+    f.app.onCall?.(def.name, "ok", performance.now() - f.started);
     return {
       content: [{ type: "text", text: def.text(out as never) }],
       structuredContent: out as Record<string, unknown>,
     };
   } catch (e) {
     const { text, kind } = errorMessage(def, e);
-    const durationMs = Math.round(performance.now() - started);
-    await app.audit.write({
-      ...base,
-      phase: "result",
-      outcome: "error",
-      errorKind: kind,
-      durationMs,
-      pveCalls: calls,
-      upids,
-    })
-      .catch(() => {});
-    finish("error");
+    await result("error", { errorKind: kind });
+    f.app.onCall?.(def.name, "error", performance.now() - f.started);
     return toolError(text);
   }
+}
+
+/**
+ * Runs one tool call through the pipeline and returns the MCP result. Never throws for tool-level failures.
+ * Stages, in this order on every path: prepare (parse, classify) → rate limit → policy → plan + confirmation →
+ * audit intent → PVE → audit result.
+ */
+export async function runTool(
+  app: App,
+  def: ToolDef,
+  rawArgs: Record<string, unknown>,
+  env: CallEnv,
+): Promise<CallToolResult | InputRequiredResult> {
+  const started = performance.now();
+  const call = prepareCall(def, rawArgs);
+  if ("invalid" in call) {
+    app.onCall?.(def.name, "invalid", performance.now() - started);
+    return toolError(call.invalid);
+  }
+  let cluster: ClusterHandle;
+  try {
+    cluster = pickCluster(app, call.clusterName);
+  } catch (e) {
+    return toolError((e as Error).message);
+  }
+  const base = { principal: env.principal, tool: def.name, cluster: cluster.name, class: call.cls, args: call.args };
+  const f: Flight = { app, call, env, cluster, base, started };
+
+  const stopped = rateLimitStage(f) ?? await policyStage(f);
+  if (stopped) return stopped;
+  const calls: PveCallRecord[] = [];
+  const upids: string[] = [];
+  const toolCtx = toolContext(f, calls, upids);
+  const confirmed = await confirmStage(f, toolCtx, calls);
+  if ("stop" in confirmed) return confirmed.stop;
+  return await executeStage(f, toolCtx, calls, upids, confirmed.confirmedBy);
 }

@@ -3,9 +3,10 @@
  * audit), by running the matching read-only tool.
  * @module
  */
+import { type Principal } from "../core/mod.ts";
 import { type CallToolResult, type McpServer, ResourceTemplate } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import type { Principal, ToolDef } from "../tools/registry.ts";
+import type { ToolDef } from "../tools/registry.ts";
 import type { App } from "./app.ts";
 import { runTool } from "./pipeline.ts";
 

@@ -3,8 +3,9 @@
  * A new token's secret goes into the server's secret store and is never returned.
  * @module
  */
+import { type ChangePlan } from "../core/mod.ts";
 import { z } from "zod";
-import { type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 import { log } from "../log.ts";
 import { InfoOut, infoText, READ, table } from "./infra_common.ts";
 

@@ -4,9 +4,10 @@
  * its own records only, unless its principal holds the admin capability ({@linkcode seesAllAuditRecords}).
  * @module
  */
+import { type Principal } from "../core/mod.ts";
 import { z } from "zod";
 import { cleanText } from "../guard/untrusted.ts";
-import { defineTool, type Principal } from "./registry.ts";
+import { defineTool } from "./registry.ts";
 
 /**
  * The admin capability for audit records: whether a principal may read other principals' records. Held by the local
@@ -17,29 +18,6 @@ import { defineTool, type Principal } from "./registry.ts";
  */
 export function seesAllAuditRecords(principal: Principal): boolean {
   return principal.transport === "stdio" || principal.mode === "admin";
-}
-
-/** Reads recent audit records (wired by the server when `audit.path` is set). */
-export type AuditReader = (
-  limit: number,
-  filter: (r: AuditRow) => boolean,
-) => Promise<{ record: AuditRow; verified?: boolean }[]>;
-
-/** The record fields this tool shows. */
-export interface AuditRow {
-  seq: number;
-  time: string;
-  phase: string;
-  principal: string;
-  tool?: string;
-  class?: string;
-  decision: string;
-  reason?: string;
-  result?: string;
-  errorKind?: string;
-  durationMs?: number;
-  args?: Record<string, unknown>;
-  upids?: string[];
 }
 
 /** `audit_recent`. */

@@ -3,8 +3,9 @@
  * delete one.
  * @module
  */
+import { type CallClass, type ChangePlan } from "../core/mod.ts";
 import { z } from "zod";
-import { type CallClass, type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
 import { cleanText } from "../guard/untrusted.ts";
 import { pvePath } from "../pve/encode.ts";

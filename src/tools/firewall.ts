@@ -3,8 +3,9 @@
  * and their changes (rule add/update/delete, options, alias and IP set entries).
  * @module
  */
+import { type ChangePlan } from "../core/mod.ts";
 import { z } from "zod";
-import { type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, VmId } from "../guard/schemas.ts";
 import { pvePath } from "../pve/encode.ts";
 import {

@@ -3,11 +3,12 @@
  * property strings, disk names and `secret://` references.
  * @module
  */
+import { type GuestRef, type ToolAnnotations } from "../core/mod.ts";
 import { z } from "zod";
 import { pvePath } from "../pve/encode.ts";
-import { type GuestRef, vmidTaken } from "../pve/guests.ts";
+import { vmidTaken } from "../pve/guests.ts";
 import { PveError } from "../pve/types.ts";
-import type { ToolAnnotations, ToolContext } from "./registry.ts";
+import type { ToolContext } from "./registry.ts";
 import { resolveSecretRefs, secretRefName } from "../secrets/resolve.ts";
 import { SecretStoreError } from "../secrets/store.ts";
 

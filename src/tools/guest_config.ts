@@ -3,12 +3,12 @@
  * tags, boot behaviour, cloud-init). Anything else (devices, raw args, hookscripts, passthrough) is out of reach.
  * @module
  */
+import { type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { Tag, VmId } from "../guard/schemas.ts";
 import type { PveParamValue } from "../pve/types.ts";
 import { checkFormat } from "../pve/contract_check.ts";
-import type { GuestRef } from "../pve/guests.ts";
 import {
   CHANGE,
   checkSshKeys,

@@ -4,10 +4,10 @@
  * CPU, memory, network and cloud-init settings. The vmid defaults to the next free one.
  * @module
  */
+import { type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, PoolId, StorageId, Tag, VmId } from "../guard/schemas.ts";
-import type { GuestRef } from "../pve/guests.ts";
 import type { PveParamValue } from "../pve/types.ts";
 import { pvePath } from "../pve/encode.ts";
 import { startTask, TaskResult, type TaskResultT, taskText, WaitArg } from "./task_result.ts";

@@ -2,10 +2,10 @@
  * Guest devices: `guest_disk` (grow, move to another storage) and `guest_nic` (add, update, remove network devices).
  * @module
  */
+import { type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool } from "./registry.ts";
 import { StorageId, VmId } from "../guard/schemas.ts";
-import type { GuestRef } from "../pve/guests.ts";
 import type { PveParamValue } from "../pve/types.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import {

@@ -3,11 +3,11 @@
  * Clones are made by `guest_create` with a source.
  * @module
  */
+import { type CallClass, type ChangePlan, type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
-import { type CallClass, type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
 import type { PveParamValue } from "../pve/types.ts";
-import type { GuestRef } from "../pve/guests.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import { DESTRUCTIVE, ensureVmidFree, guestLabel, guestPath, guestState, kind, nextFreeVmid } from "./guest_common.ts";
 

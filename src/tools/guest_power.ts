@@ -2,13 +2,13 @@
  * `guest_power`: one tool for every power action of VMs and containers.
  * @module
  */
+import { type CallClass, type ChangePlan, type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
-import { type CallClass, type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 import { VmId } from "../guard/schemas.ts";
 import type { PveParamValue } from "../pve/types.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import { DESTRUCTIVE, guestLabel, guestPath, guestState, kind } from "./guest_common.ts";
-import type { GuestRef } from "../pve/guests.ts";
 
 /** Power actions, in the order they are offered. */
 export const POWER_ACTIONS = ["start", "shutdown", "stop", "reboot", "suspend", "resume", "reset"] as const;

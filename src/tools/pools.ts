@@ -3,8 +3,9 @@
  * Membership changes name one guest per call, so guest selectors and protection apply to it.
  * @module
  */
+import { type ChangePlan } from "../core/mod.ts";
 import { z } from "zod";
-import { type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 import { PoolId, StorageId, VmId } from "../guard/schemas.ts";
 import { InfoOut, infoText, READ, table } from "./infra_common.ts";
 

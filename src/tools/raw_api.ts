@@ -1,17 +1,18 @@
 /**
  * `pve_api`: any endpoint of the Proxmox VE API, checked against the contract derived from the official schema
- * before anything is sent. Its policy class comes from method + path (src/policy/raw_classes.ts), so it can never do
+ * before anything is sent. Its policy class comes from method + path (src/tools/raw_classes.ts), so it can never do
  * more than the mode allows; destructive calls are planned and confirmed like any other destructive tool.
  * @module
  */
+import { type ChangePlan } from "../core/mod.ts";
 import { z } from "zod";
 import { type Endpoint, findEndpoint, isPveMethod, matchPath, validateParams } from "../pve/contract.ts";
 import { type PveApi, PveError, type PveMethod, type PveParamValue } from "../pve/types.ts";
 import { isUpid } from "../pve/upid.ts";
 import { cleanText } from "../guard/untrusted.ts";
 import { isSecretKey } from "../guard/secret_keys.ts";
-import { classifyRaw, rawTarget } from "../policy/raw_classes.ts";
-import { type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { classifyRaw, rawTarget } from "./raw_classes.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 
 /** Largest JSON rendering of `data` returned whole; larger answers are cut and flagged. */
 export const RAW_MAX_CHARS = 24_000;

@@ -5,61 +5,23 @@
  */
 import { z } from "zod";
 import type { PveApi } from "../pve/types.ts";
-import type { GuestListing, GuestRef } from "../pve/guests.ts";
+import type { GuestListing } from "../pve/guests.ts";
 import type { SecretStore } from "../secrets/store.ts";
-import type { AuditReader } from "./audit.ts";
-
-// Modes (least to most powerful) and toolsets are defined once, with the settings that name them.
-import { type Mode, MODES, type Toolset, TOOLSETS } from "../config/schema.ts";
-export { type Mode, MODES, type Toolset, TOOLSETS };
-
-/** What a single call does to the cluster; decides the mode it needs and the rate-limit bucket. */
-export type CallClass = "read" | "write" | "destructive";
-
-/** The lowest mode that may run a call of a class. */
-export const MODE_FOR_CLASS: Record<CallClass, Mode> = { read: "read-only", write: "operator", destructive: "admin" };
-
-/** True when `mode` is at least `needed`. */
-export function modeAllows(mode: Mode, needed: Mode): boolean {
-  return MODES.indexOf(mode) >= MODES.indexOf(needed);
-}
-
-/** Toolsets enabled when the operator names none. */
-export const DEFAULT_TOOLSETS: readonly Toolset[] = [
-  "cluster",
-  "nodes",
-  "guests",
-  "snapshots",
-  "backups",
-  "storage",
-  "tasks",
-];
-
-/** MCP tool annotations; all four are required because the protocol's defaults are pessimistic. */
-export interface ToolAnnotations {
-  readOnlyHint: boolean;
-  destructiveHint: boolean;
-  idempotentHint: boolean;
-  openWorldHint: boolean;
-}
-
-/** Who is calling: a stdio session or an authenticated HTTP client. */
-export interface Principal {
-  id: string;
-  transport: "stdio" | "http";
-  /** Cap on the mode (a device token's mode); the server mode still applies. */
-  mode?: Mode;
-  /** Cap on toolsets (a device token's toolsets). */
-  toolsets?: readonly string[];
-  client?: { name: string; version: string };
-}
-
-/** Progress report while a tool waits for something (PVE task). */
-export interface ProgressUpdate {
-  message: string;
-  progress?: number;
-  total?: number;
-}
+import {
+  type AuditReader,
+  type CallClass,
+  type ChangePlan,
+  type Effect,
+  effect,
+  type GuestRef,
+  type Mode,
+  MODE_FOR_CLASS,
+  modeAllows,
+  type Principal,
+  type ProgressUpdate,
+  type ToolAnnotations,
+  type Toolset,
+} from "../core/mod.ts";
 
 /** What a handler gets besides its arguments. */
 export interface ToolContext {
@@ -84,18 +46,6 @@ export interface ToolContext {
   secrets?: SecretStore;
   /** Reads recent audit records, when an audit log is configured. */
   auditReader?: AuditReader;
-}
-
-/** What a change will do: shown to the human who confirms it, and returned by a dry run. */
-export interface ChangePlan {
-  /** E.g. `stop VM 105`. */
-  action: string;
-  /** E.g. `qemu 105 "db1" on pve2`. */
-  target: string;
-  /** Current state, e.g. `running, 4 snapshots`. */
-  current: string;
-  /** What will happen, e.g. `hard power-off: unsaved data in the guest is lost`. */
-  effect: string;
 }
 
 /** A tool, as data. `I` is the zod input object, `O` the zod output schema. */
@@ -132,6 +82,11 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
   /** Guest the call targets, for selectors and protection. */
   target?: (args: z.infer<I>) => number | undefined;
   /**
+   * What a call does and touches (class, guests, nodes, storages, pools), as data: policy decides on this alone.
+   * Absent: the class from {@linkcode classify} (or the annotations) and the guest from {@linkcode target}.
+   */
+  effect?: (args: z.infer<I>) => Effect;
+  /**
    * Describes what a change will do. Required for tools that can be destructive: the pipeline shows it to the human
    * for confirmation and returns it for `dry_run: true`.
    */
@@ -151,6 +106,13 @@ export function classOf(def: ToolDef, args: unknown): CallClass {
   if (def.classify) return def.classify(args as never);
   if (def.annotations.readOnlyHint) return "read";
   return def.annotations.destructiveHint ? "destructive" : "write";
+}
+
+/** The effect of a call: the tool's own declaration, else its class and target guest. */
+export function effectOf(def: ToolDef, args: unknown): Effect {
+  if (def.effect) return def.effect(args as never);
+  const vmid = def.target?.(args as never);
+  return effect({ cls: classOf(def, args), guests: vmid === undefined ? [] : [{ vmid, role: "target" }] });
 }
 
 /** The most powerful class any call of the tool can have (decides whether it is listed in a mode). */

@@ -2,11 +2,11 @@
  * `snapshot`: list, create (with or without RAM), roll back to, or delete guest snapshots.
  * @module
  */
+import { type CallClass, type ChangePlan, type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
-import { type CallClass, type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 import { VmId } from "../guard/schemas.ts";
 import { cleanText } from "../guard/untrusted.ts";
-import type { GuestRef } from "../pve/guests.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import { DESTRUCTIVE, guestLabel, guestPath, guestState, kind, matching } from "./guest_common.ts";
 

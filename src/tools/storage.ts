@@ -2,8 +2,9 @@
  * Storage tools: list, status and content (read); ISO/template download and volume deletion (changes).
  * @module
  */
+import { type ChangePlan } from "../core/mod.ts";
 import { z } from "zod";
-import { type ChangePlan, defineTool, type ToolContext } from "./registry.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
 import { paginate } from "./paging.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";

@@ -1,6 +1,6 @@
 import { ok as assert } from "node:assert/strict";
+import { type Principal } from "../../src/core/mod.ts";
 import { createAuditLog } from "../../src/audit/log.ts";
-import type { Principal } from "../../src/tools/registry.ts";
 import { entry, KEY, tempLogDir } from "./helpers.ts";
 
 const CANARY = "CANARY-7f3e9a1c-d2b4-4e8f-9a6b-5c1d0e2f3a4b";

@@ -1,9 +1,9 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects as assertRejects } from "node:assert/strict";
+import { type Principal } from "../../src/core/mod.ts";
 import { createAuditLog } from "../../src/audit/log.ts";
 import { verifyAudit } from "../../src/audit/verify.ts";
 import { auditLocation, listAuditFiles } from "../../src/audit/files.ts";
 import { AuditWriteError, GENESIS_HASH } from "../../src/audit/types.ts";
-import type { Principal } from "../../src/tools/registry.ts";
 import { entry, KEY, tempLogDir } from "./helpers.ts";
 
 async function lines(path: string): Promise<Record<string, unknown>[]> {

@@ -4,7 +4,7 @@ import { CONFIG_HELP, runConfigCommand } from "../../src/cli/config_cmd.ts";
 import { loadConfigDetailed } from "../../src/config/load.ts";
 import { formatKeyFile, generateKeyBytes, MasterKey, parseKeyText } from "../../src/crypto/keys.ts";
 import { sealValue } from "../../src/crypto/sealed.ts";
-import { parseSecretFile } from "../../src/secrets/sealed_file.ts";
+import { parseSecretFile } from "../../src/config/secret_file.ts";
 import { captureIo, modeOf, withTempDir } from "../secrets/helpers.ts";
 
 const CANARY = "CANARY-cli-41d7";

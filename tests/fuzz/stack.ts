@@ -4,6 +4,7 @@
  * mocked; only the stdio pipe is left out (tests/e2e covers it).
  * @module
  */
+import { type Principal } from "../../src/core/mod.ts";
 import { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport } from "@modelcontextprotocol/server";
 import { loadConfig } from "../../src/config/load.ts";
@@ -12,7 +13,6 @@ import { buildApp, type BuildOptions } from "../../src/server/build_app.ts";
 import type { App } from "../../src/server/app.ts";
 import { buildMcpServer } from "../../src/server/mcp.ts";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../../src/sim/mod.ts";
-import type { Principal } from "../../src/tools/registry.ts";
 
 /** Options of {@linkcode startInProcessStack}. */
 export interface InProcessOptions {

@@ -133,8 +133,12 @@ Deno.test("confirm: modern era asks with signed state and accepts only the match
   // An answer without state (or with forged state) is not accepted.
   const noState = await confirmChange({ era: "modern", canElicit: true, inputResponses: yes }, signer, REQ);
   deepStrictEqual(noState.kind, "input_required");
+  // Forge the MAC by flipping one character well inside it (every bit of it is significant, unlike the last one's).
+  const at = state.length - 10;
+  const forgedState = state.slice(0, at) + (state[at] === "A" ? "B" : "A") + state.slice(at + 1);
+  ok(forgedState !== state);
   const forged = await confirmChange(
-    { era: "modern", canElicit: true, inputResponses: yes, requestState: state.slice(0, -2) + "AA" },
+    { era: "modern", canElicit: true, inputResponses: yes, requestState: forgedState },
     signer,
     REQ,
   );

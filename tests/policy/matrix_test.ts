@@ -3,21 +3,19 @@
  * allowed or denied, with a clear reason. Samples are generated from each tool's input schema, so new tools are
  * covered automatically; a tool whose required inputs cannot be generated fails here with what to add to SAMPLES.
  */
-import { deepStrictEqual, ok } from "node:assert/strict";
-import { z } from "zod";
-import { ALL_TOOLS } from "../../src/tools/all.ts";
 import {
   type CallClass,
-  classOf,
   type Mode,
   MODE_FOR_CLASS,
   modeAllows,
   MODES,
   type Principal,
-  type ToolDef,
   TOOLSETS,
-  unavailableReason,
-} from "../../src/tools/registry.ts";
+} from "../../src/core/mod.ts";
+import { deepStrictEqual, ok } from "node:assert/strict";
+import { z } from "zod";
+import { ALL_TOOLS } from "../../src/tools/all.ts";
+import { classOf, type ToolDef, unavailableReason } from "../../src/tools/registry.ts";
 import { createPolicy, type PolicySettings } from "../../src/policy/policy.ts";
 import { type GuestSelector } from "../../src/policy/guest_selector.ts";
 import { clusterHandle } from "../../src/server/app.ts";

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { rotateFile, type RotateStep } from "../../src/secrets/rotate.ts";
+import { rotateFile, type RotateStep } from "../../src/config/rotate.ts";
 import { SimulatedCrash, TEMP_MARK } from "../../src/secrets/atomic_write.ts";
-import { openSlots, parseSecretFile } from "../../src/secrets/sealed_file.ts";
+import { openSlots } from "../../src/secrets/sealed_file.ts";
+import { parseSecretFile } from "../../src/config/secret_file.ts";
 import { sealValue } from "../../src/crypto/sealed.ts";
 import type { MasterKey } from "../../src/crypto/keys.ts";
 import { modeOf, newKey, withTempDir } from "./helpers.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseSecretFile, renderSecretFile, type SecretSlot } from "../../src/secrets/sealed_file.ts";
+import { renderSecretFile, type SecretSlot } from "../../src/secrets/sealed_file.ts";
+import { parseSecretFile } from "../../src/config/secret_file.ts";
 
 Deno.test(".env files: quotes, export, comments and aliases; other lines kept byte for byte", () => {
   const text = [

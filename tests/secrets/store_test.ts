@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createSecretStore, SecretStoreError } from "../../src/secrets/store.ts";
 import { createSecretResolver, findSecretRefs, resolveSecretRefs } from "../../src/secrets/resolve.ts";
-import { rotateFile } from "../../src/secrets/rotate.ts";
+import { rotateFile } from "../../src/config/rotate.ts";
 import { MasterKey } from "../../src/crypto/keys.ts";
 import { modeOf, newKey, withTempDir } from "./helpers.ts";
 
@@ -146,10 +146,10 @@ Deno.test("openSecretStore: from the configuration's secrets settings", async ()
   await withTempDir(async (dir) => {
     const keyFile = join(dir, "k");
     await Deno.writeTextFile(keyFile, await formatKeyFile(generateKeyBytes(), new Date()));
-    assert.equal(await openSecretStore({ maxKeyAgeDays: 365 }), undefined);
-    const store = await openSecretStore({ maxKeyAgeDays: 365, storeFile: join(dir, "s.json"), masterKeyFile: keyFile });
+    assert.equal(await openSecretStore({}), undefined);
+    const store = await openSecretStore({ storeFile: join(dir, "s.json"), masterKeyFile: keyFile });
     await store!.set("a", "b");
-    const again = await openSecretStore({ maxKeyAgeDays: 365, storeFile: join(dir, "s.json"), masterKeyFile: keyFile });
+    const again = await openSecretStore({ storeFile: join(dir, "s.json"), masterKeyFile: keyFile });
     assert.equal(await again!.get("a"), "b");
   });
 });

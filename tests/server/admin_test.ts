@@ -115,7 +115,10 @@ Deno.test("admin: registration end to end — device asks, operator approves ove
     assertEquals(revoke.status, 200);
     await revoke.body?.cancel();
     assertEquals((await s.devices.verify(got.token)).ok, false);
-    await new Promise((r) => setTimeout(r, 10));
+    // The audit write follows the answer: poll for it instead of sleeping a fixed time.
+    for (let i = 0; i < 200 && !s.audit.entries.some((e) => e.tool === "tokens.revoke"); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     assert(s.audit.entries.some((e) => e.tool === "requests.approve"));
     assert(s.audit.entries.some((e) => e.tool === "tokens.revoke"));
     assert(!JSON.stringify(s.audit.entries).includes(got.token));

@@ -1,6 +1,7 @@
 import { ALL_TOOLS } from "../../src/tools/all.ts";
+import { TOOLSETS } from "../../src/core/mod.ts";
 import { renderToolsDoc, requiredPrivileges, roleCommands } from "../../src/tools/docs.ts";
-import { selectTools, TOOLSETS } from "../../src/tools/registry.ts";
+import { selectTools } from "../../src/tools/registry.ts";
 
 Deno.test("docs/tools.md is generated from the current registry (run deno task gen:docs)", async () => {
   const committed = await Deno.readTextFile(new URL("../../docs/tools.md", import.meta.url));

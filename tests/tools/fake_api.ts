@@ -2,11 +2,12 @@
  * The core of the tool unit tests' doubles (guest_fake.ts, infra_fake.ts): a PveApi that checks every request against
  * the endpoint contract (400 like PVE on a bad one) and records it, and a ToolContext over it.
  */
+import { type GuestRef, type ProgressUpdate } from "../../src/core/mod.ts";
 import { checkRequest } from "../../src/pve/contract.ts";
 import { encodeParams } from "../../src/pve/encode.ts";
-import type { GuestRef, VmResource } from "../../src/pve/guests.ts";
+import type { VmResource } from "../../src/pve/guests.ts";
 import { type PveApi, PveError, type PveRequest, type PveResult } from "../../src/pve/types.ts";
-import type { ProgressUpdate, ToolContext } from "../../src/tools/registry.ts";
+import type { ToolContext } from "../../src/tools/registry.ts";
 
 /** A request as sent on the wire: method, decoded path and form/query values as strings. */
 export interface Sent {

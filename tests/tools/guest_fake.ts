@@ -2,7 +2,7 @@
  * A small in-memory PveApi and ToolContext for unit tests of the guest tools: every request is checked against the
  * endpoint contract (as PVE would) and recorded; answers come from a route function. Tasks finish at once with OK.
  */
-import type { GuestRef } from "../../src/pve/guests.ts";
+import { type GuestRef } from "../../src/core/mod.ts";
 import { PveError } from "../../src/pve/types.ts";
 import type { ToolContext } from "../../src/tools/registry.ts";
 import { type SecretStore, SecretStoreError } from "../../src/secrets/store.ts";

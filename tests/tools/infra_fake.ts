@@ -2,7 +2,7 @@
  * Unit-test double for the infrastructure tools: a PveApi whose every request is checked against the endpoint
  * contract (as PVE would) and recorded, answering from a route table keyed by `METHOD /decoded/path`.
  */
-import type { GuestRef } from "../../src/pve/guests.ts";
+import { type GuestRef } from "../../src/core/mod.ts";
 import { PveError } from "../../src/pve/types.ts";
 import type { ToolContext } from "../../src/tools/registry.ts";
 import type { InfoOutT } from "../../src/tools/infra_common.ts";

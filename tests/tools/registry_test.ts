@@ -1,13 +1,7 @@
 import { z } from "zod";
+import { DEFAULT_TOOLSETS, MODES, TOOLSETS } from "../../src/core/mod.ts";
 import { ALL_TOOLS } from "../../src/tools/all.ts";
-import {
-  DEFAULT_TOOLSETS,
-  MODES,
-  selectTools,
-  type ToolDef,
-  TOOLSETS,
-  unavailableReason,
-} from "../../src/tools/registry.ts";
+import { selectTools, type ToolDef, unavailableReason } from "../../src/tools/registry.ts";
 import { type Simulator, startSimulator } from "../../src/sim/mod.ts";
 import { startInProcessStack } from "../fuzz/stack.ts";
 import { assert, assertEquals } from "../assert.ts";

@@ -2,9 +2,10 @@
  * startTask: progress while waiting, the maximum wait, and cancellation stopping the task the call started.
  * A fake PVE API (unit test only) and a fake clock: no sleeps.
  */
+import { type ProgressUpdate } from "../../src/core/mod.ts";
 import { deepStrictEqual, ok, rejects } from "node:assert/strict";
 import { startTask, taskText } from "../../src/tools/task_result.ts";
-import type { ProgressUpdate, ToolContext } from "../../src/tools/registry.ts";
+import type { ToolContext } from "../../src/tools/registry.ts";
 import { type PveApi, PveError, type PveRequest } from "../../src/pve/types.ts";
 
 const UPID = "UPID:pve1:00001234:00005678:65000000:qmstart:150:root@pam:";

@@ -6,9 +6,9 @@
  * pipeline uses then finds that charge in the request's scope and does not take a second token for the same call.
  * @module
  */
+import { type CallClass } from "../../core/mod.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { TakeResult } from "../../guard/rate_limit.ts";
-import type { CallClass } from "../../tools/registry.ts";
 
 interface Scope {
   charged: { principal: string; cls: CallClass }[];

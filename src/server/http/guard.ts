@@ -3,9 +3,9 @@
  * and the shared helpers guards use (JSON-RPC error bodies, audit sampling).
  * @module
  */
+import { type Principal } from "../../core/mod.ts";
 import type { AuditEntry, AuditWriter } from "../../audit/types.ts";
 import type { PveApi } from "../../pve/types.ts";
-import type { Principal } from "../../tools/registry.ts";
 
 /** What guards learn about a request as it passes them. */
 export interface HttpRequestContext {

@@ -3,6 +3,7 @@
  * device tokens, PVE-token mode, the MCP listener and the admin listener — running until SIGINT/SIGTERM.
  * @module
  */
+import type { Principal } from "../../core/mod.ts";
 import type { McpServer } from "@modelcontextprotocol/server";
 import { openAuditLog } from "../../audit/from_config.ts";
 import { createAuthenticator } from "../../auth/authenticate.ts";
@@ -14,7 +15,8 @@ import { createRateLimiter } from "../../guard/rate_limit.ts";
 import { log, setupLogging } from "../../log.ts";
 import { createPveClient } from "../../pve/client.ts";
 import type { PveApi } from "../../pve/types.ts";
-import { type CallClass, classOf, type Principal, selectTools } from "../../tools/registry.ts";
+import { selectTools } from "../../tools/registry.ts";
+import { prepareCall } from "../pipeline.ts";
 import { startAdminServer } from "../admin.ts";
 import { type App, clusterHandle } from "../app.ts";
 import { buildApp, latencyOptions, tlsOptions } from "../build_app.ts";
@@ -62,13 +64,10 @@ export function callLimitPrecheck(app: App, calls: HttpCallLimiter): NonNullable
     const params = message.params as { name?: unknown; arguments?: unknown } | undefined;
     const def = app.tools.find((t) => t.name === params?.name);
     if (def === undefined) return { ok: true }; // unknown tool: MCP answers it
-    const { cluster, ...args } = (params?.arguments ?? {}) as Record<string, unknown>;
-    let cls: CallClass;
-    try {
-      cls = classOf(def, args);
-    } catch {
-      return { ok: true }; // invalid arguments: validation answers them
-    }
+    // The same preparation as the pipeline's (parsed, defaults applied), so the call is charged to its real class.
+    const call = prepareCall(def, (params?.arguments ?? {}) as Record<string, unknown>);
+    if ("invalid" in call) return { ok: true }; // invalid arguments: the pipeline answers them
+    const { cls, args, clusterName: cluster } = call;
     const r = calls.precharge(principal.id, cls);
     if (!r.ok) {
       const reason = `Rate limit reached for ${cls} calls: retry in ${r.retryAfterSeconds} s`;

@@ -5,6 +5,7 @@
  * MCP-Protocol-Version (400) → body size and time limits → MCP. One server instance per request (stateless).
  * @module
  */
+import { type Principal } from "../../core/mod.ts";
 import { CLIENT_INFO_META_KEY, createMcpHandler, type McpServer } from "@modelcontextprotocol/server";
 import type { AuthInfo } from "@modelcontextprotocol/server";
 import type { Authenticator } from "../../auth/authenticate.ts";
@@ -12,7 +13,6 @@ import type { AuditWriter } from "../../audit/types.ts";
 import { createKeyedLimiter, type KeyedLimiter, type TakeResult } from "../../guard/rate_limit.ts";
 import { log } from "../../log.ts";
 import type { PveApi } from "../../pve/types.ts";
-import type { Principal } from "../../tools/registry.ts";
 import { authGuard } from "./auth_guard.ts";
 import { runInCallScope } from "./call_limit.ts";
 import { readBody } from "./body.ts";

@@ -1,4 +1,5 @@
 /** Helpers for the HTTP tests: a temp token store, a dummy MCP server, and a listener on an ephemeral port. */
+import { type Principal } from "../../../src/core/mod.ts";
 import { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { createAuthenticator } from "../../../src/auth/authenticate.ts";
@@ -7,7 +8,6 @@ import type { PveTokenVerifier } from "../../../src/auth/pve_token.ts";
 import { MemoryAuditSink } from "../../../src/audit/memory.ts";
 import { type HttpListenOptions, listenHttp } from "../../../src/server/http/server.ts";
 import { Metrics } from "../../../src/server/http/metrics.ts";
-import type { Principal } from "../../../src/tools/registry.ts";
 
 /** A tiny MCP server that reports who called it. */
 export function dummyServer(principal: Principal): McpServer {

@@ -6,16 +6,16 @@
  * @module
  */
 import type { MasterKey } from "../crypto/keys.ts";
-import { type AtomicWriteOptions, backupFile, writeFileAtomic } from "./atomic_write.ts";
+import { type AtomicWriteOptions, backupFile, writeFileAtomic } from "../secrets/atomic_write.ts";
 import {
   fileKdf,
   openSlots,
-  parseSecretFile,
   renderSecretFile,
   sealForSlot,
   type SecretFile,
   type SecretSlot,
-} from "./sealed_file.ts";
+} from "../secrets/sealed_file.ts";
+import { parseSecretFile } from "./secret_file.ts";
 
 /** Steps of a rotation, in order, for crash-simulation tests. */
 export type RotateStep = "checked" | "backup-written" | "temp-written" | "temp-synced" | "renamed" | "verified";

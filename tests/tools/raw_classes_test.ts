@@ -3,7 +3,7 @@
  * endpoints are destructive or refused.
  */
 import { listEndpoints } from "../../src/pve/contract.ts";
-import { classifyRaw, RAW_RULES, rawTarget } from "../../src/policy/raw_classes.ts";
+import { classifyRaw, RAW_RULES, rawTarget } from "../../src/tools/raw_classes.ts";
 import { deepStrictEqual, ok } from "node:assert/strict";
 
 const assert = (cond: unknown, msg: string) => ok(cond, msg);

@@ -5,8 +5,8 @@
  * cannot dodge them. When in doubt a rule errs towards "destructive".
  * @module
  */
+import { type CallClass } from "../core/mod.ts";
 import type { PveMethod } from "../pve/types.ts";
-import type { CallClass } from "../tools/registry.ts";
 
 /** What the table says about one call. */
 export interface RawClass {
