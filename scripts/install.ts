@@ -34,6 +34,11 @@ export function installArgs(profile: ProfileOptions, root?: string): string[] {
     COMMAND_NAME,
     "--config",
     join(ROOT, "deno.json"),
+    // A copy of the checkout's lock file next to the shim: the installed command resolves the reviewed dependency
+    // tree, and the checkout's frozen deno.lock is not rewritten (a global install adds a link entry for itself).
+    "--frozen=false",
+    "--lock",
+    installLock(root ?? installRoot()),
     ...(root === undefined ? [] : ["--root", resolve(root)]),
     ...permissionFlags(profile),
     join(ROOT, "src", "main.ts"),
@@ -55,9 +60,16 @@ export function installRoot(root?: string): string {
   return join(home, ".deno");
 }
 
+/** The lock file the installed command uses: a copy of the checkout's, in the install root. */
+export function installLock(root: string): string {
+  return join(resolve(root), `${COMMAND_NAME}.deno.lock`);
+}
+
 /** Runs `deno install`; returns the shim's path. Throws with deno's message when it fails. */
 export async function install(profile: ProfileOptions, root?: string): Promise<string> {
   const target = installRoot(root);
+  await Deno.mkdir(target, { recursive: true });
+  await Deno.copyFile(join(ROOT, "deno.lock"), installLock(target));
   const out = await new Deno.Command(Deno.execPath(), {
     args: installArgs(profile, target),
     cwd: ROOT,
@@ -68,6 +80,12 @@ export async function install(profile: ProfileOptions, root?: string): Promise<s
   if (!out.success) {
     throw new Error(`Cannot install ${COMMAND_NAME}: deno install failed:\n${new TextDecoder().decode(out.stderr)}`);
   }
+  // deno install copies deno.json beside the shim, `lock.frozen` included, but not the lock: point the copy at the
+  // lock file the install verified against (it may gain the entry that links the installed package to itself).
+  const copied = join(target, "bin", `.${COMMAND_NAME}`, "deno.json");
+  const config = JSON.parse(await Deno.readTextFile(copied));
+  config.lock = { path: installLock(target), frozen: false };
+  await Deno.writeTextFile(copied, `${JSON.stringify(config, null, 2)}\n`);
   const shim = shimPath(target);
   await Deno.writeTextFile(shim, pinDeno(await Deno.readTextFile(shim), Deno.execPath()));
   return shim;
