@@ -4,17 +4,10 @@
  * "Tool X not found" or a validation error that names only the read actions. Nothing reaches the cluster.
  * @module
  */
+import { type Mode, MODE_FOR_CLASS, modeAllows } from "../core/mod.ts";
 import type { CallToolResult, McpServer } from "@modelcontextprotocol/server";
 import { settingByPath } from "../config/settings.ts";
-import {
-  classOf,
-  minimumClass,
-  type Mode,
-  MODE_FOR_CLASS,
-  modeAllows,
-  type ToolDef,
-  type ToolFilter,
-} from "../tools/registry.ts";
+import { classOf, minimumClass, type ToolDef, type ToolFilter } from "../tools/registry.ts";
 
 /** `PROXMOX_MCP_MODE` (from the settings table, so a rename cannot leave messages behind). */
 function envOf(path: string): string {

@@ -2,8 +2,9 @@
  * Documentation and least-privilege role derived from the registry (docs/tools.md, `pve-mcp role`).
  * @module
  */
+import { type Mode } from "../core/mod.ts";
 import { z } from "zod";
-import { minimumClass, type Mode, type ToolDef } from "./registry.ts";
+import { minimumClass, type ToolDef } from "./registry.ts";
 
 type JsonSchema = {
   type?: string | string[];
