@@ -3,6 +3,7 @@
  * beside — never inside — the log directory, so whoever can read or rotate the log does not get the key with it.
  * @module
  */
+import { randomBase64Url } from "../crypto/encoding.ts";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { log } from "../log.ts";
 import { auditLocation } from "./files.ts";
@@ -32,10 +33,6 @@ export function defaultAuditKeyFile(path: string): string {
 function isInside(child: string, parent: string): boolean {
   const rel = relative(resolve(parent), resolve(child));
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
-}
-
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /**
@@ -88,7 +85,7 @@ export async function resolveAuditKey(
     }
   }
   await Deno.mkdir(dirname(keyFile), { recursive: true, mode: 0o700 });
-  const text = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const text = randomBase64Url(32);
   try {
     const file = await Deno.open(keyFile, { createNew: true, write: true, mode: 0o600 });
     try {

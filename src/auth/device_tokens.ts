@@ -3,6 +3,7 @@
  * SHA-256 hashes with metadata (created, expires, last used, mode and toolset caps) in a 0600 JSON file.
  * @module
  */
+import { randomBase64Url } from "../crypto/encoding.ts";
 import { type Mode, MODES, type Principal } from "../core/mod.ts";
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -81,13 +82,9 @@ export interface AddTokenOptions {
   source?: DeviceToken["source"];
 }
 
-function base64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64url");
-}
-
 /** A new token: `pvemcp_` + 256 random bits, base64url. */
 export function generateDeviceToken(): string {
-  return TOKEN_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
+  return TOKEN_PREFIX + randomBase64Url(32);
 }
 
 /** SHA-256 of a token, hex. */
@@ -168,7 +165,7 @@ export class DeviceTokenStore {
         );
       }
       const entry: DeviceToken = {
-        id: base64url(crypto.getRandomValues(new Uint8Array(6))),
+        id: randomBase64Url(6),
         name: opts.name,
         hash: opts.hash,
         created: new Date(now).toISOString(),

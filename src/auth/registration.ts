@@ -8,6 +8,7 @@
  * opens the seal once and deletes it. No plaintext token is ever written to disk.
  * @module
  */
+import { randomBase64Url } from "../crypto/encoding.ts";
 import { type Mode, MODES } from "../core/mod.ts";
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, createHash, timingSafeEqual } from "node:crypto";
@@ -114,10 +115,10 @@ export class Registrations {
       throw new RangeError(`Invalid mode "${opts.mode}": use one of ${MODES.join(", ")}`);
     }
     const now = this.store.now();
-    const pollSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+    const pollSecret = randomBase64Url(32);
     const token = generateDeviceToken();
     const req: RegistrationRequest = {
-      id: Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url"),
+      id: randomBase64Url(12),
       code: randomCode(),
       name: opts.name,
       created: new Date(now).toISOString(),

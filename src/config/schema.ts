@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { canonicalFingerprint } from "../crypto/encoding.ts";
 import { MODES, TOOLSETS } from "../core/modes.ts";
 import { LOG_LEVELS } from "../log.ts";
 
@@ -45,9 +46,9 @@ export function normalizeFingerprint(value: unknown): unknown {
   const parts = value.split(/[,;\s]+/).filter((p) => p !== "");
   const out: string[] = [];
   for (const part of parts) {
-    const hex = part.replace(/^sha256[:=]?/i, "").replaceAll(":", "").toUpperCase();
-    if (!/^[0-9A-F]{64}$/.test(hex)) return value;
-    out.push(hex.match(/../g)!.join(":"));
+    const canonical = canonicalFingerprint(part);
+    if (canonical === undefined) return value;
+    out.push(canonical);
   }
   return out.length === 0 ? value : out.join(",");
 }

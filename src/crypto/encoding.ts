@@ -9,6 +9,11 @@ export function toBase64Url(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("base64url");
 }
 
+/** `n` random bytes as URL-safe base64 without padding (tokens, ids, nonces). */
+export function randomBase64Url(n: number): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(n)));
+}
+
 /** Bytes → standard base64 with padding. */
 export function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("base64");
@@ -26,6 +31,12 @@ export function fromBase64(text: string): Uint8Array | undefined {
   return new Uint8Array(Buffer.from(body.replaceAll("-", "+").replaceAll("_", "/"), "base64"));
 }
 
+/** Strict URL-safe base64 without padding → bytes; undefined for any other text (signed values must be exact). */
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
+  return bytes(Buffer.from(text, "base64url"));
+}
+
 /** UTF-8 text → bytes. */
 export const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text);
 
@@ -37,4 +48,14 @@ export function bytes(data: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(data.length);
   out.set(data);
   return out;
+}
+
+/**
+ * One SHA-256 certificate fingerprint in PVE's form (upper-case hex pairs joined by `:`), from `AA:BB:…`, 64 hex
+ * digits, or either with a `sha256:` prefix (`:`, `-` and whitespace between digits are ignored); undefined when the
+ * text is not 32 bytes of hex.
+ */
+export function canonicalFingerprint(text: string): string | undefined {
+  const hex = text.trim().replace(/^sha256[:=\s]*/i, "").replace(/[:\s-]/g, "");
+  return /^[0-9A-Fa-f]{64}$/.test(hex) ? hex.toUpperCase().match(/../g)!.join(":") : undefined;
 }

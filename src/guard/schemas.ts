@@ -17,6 +17,12 @@ export const NodeName = z.string().regex(
 export const StorageId = z.string().regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i, "must be a storage id like local-lvm")
   .max(100);
 
+/** A volume id (`pve-volume-id`) such as `local:iso/debian-12.iso`. */
+export const VolumeId = z.string().regex(
+  /^[a-z][a-z0-9\-_.]*[a-z0-9]:[^\s,;=]{1,250}$/i,
+  "must be a volume id like local:iso/x.iso",
+).max(255);
+
 /** A task id (UPID). */
 export const Upid = z.string().regex(
   /^UPID:[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:\s/]+:[^:\s/]*:[^:\s/]+:$/,

@@ -8,6 +8,7 @@
  * comes from the client's elicitation channel, bound by HMAC to the exact tool, cluster, arguments and caller.
  * @module
  */
+import { fromBase64Url, randomBase64Url, toBase64Url } from "../crypto/encoding.ts";
 import { type ChangePlan } from "../core/mod.ts";
 import {
   type ElicitRequestFormParams,
@@ -78,26 +79,10 @@ export function canonicalJson(value: unknown): string {
 
 const enc = new TextEncoder();
 
-function b64url(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromB64url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
-  try {
-    const bin = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
 /** SHA-256 (hex) over the canonical form of what is being confirmed. */
 export async function bindingOf(req: Pick<ConfirmRequest, "tool" | "cluster" | "args" | "principal">): Promise<string> {
   const data = enc.encode(canonicalJson({ t: req.tool, c: req.cluster, a: req.args, p: req.principal }));
-  return b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
 }
 
 const STATE_PREFIX = "pvemcp1";
@@ -128,12 +113,12 @@ export class ConfirmStateSigner {
 
   /** A state for one confirmation round. */
   async mint(binding: string): Promise<string> {
-    const nonce = b64url(crypto.getRandomValues(new Uint8Array(16)));
-    const body = b64url(enc.encode(JSON.stringify({ b: binding, n: nonce, e: this.#now() + this.#ttlMs })));
+    const nonce = randomBase64Url(16);
+    const body = toBase64Url(enc.encode(JSON.stringify({ b: binding, n: nonce, e: this.#now() + this.#ttlMs })));
     const mac = new Uint8Array(
       await crypto.subtle.sign("HMAC", await this.#key, enc.encode(`${STATE_PREFIX}.${body}`)),
     );
-    return `${STATE_PREFIX}.${body}.${b64url(mac)}`;
+    return `${STATE_PREFIX}.${body}.${toBase64Url(mac)}`;
   }
 
   /** `"ok"` (and the state is spent), or why it is refused. */
@@ -143,8 +128,8 @@ export class ConfirmStateSigner {
   ): Promise<"ok" | "malformed" | "mac" | "expired" | "mismatch" | "replayed"> {
     const parts = state.split(".");
     if (parts.length !== 3 || parts[0] !== STATE_PREFIX) return "malformed";
-    const mac = fromB64url(parts[2]!);
-    const bodyBytes = fromB64url(parts[1]!);
+    const mac = fromBase64Url(parts[2]!);
+    const bodyBytes = fromBase64Url(parts[1]!);
     if (!mac || !bodyBytes) return "malformed";
     const good = await crypto.subtle.verify(
       "HMAC",

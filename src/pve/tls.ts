@@ -9,6 +9,7 @@
  * - `insecure` (explicit opt-in only): no verification at all; logged as a warning when the client is created.
  * @module
  */
+import { canonicalFingerprint } from "../crypto/encoding.ts";
 import { createHash } from "node:crypto";
 import * as tls from "node:tls";
 import * as net from "node:net";
@@ -51,15 +52,15 @@ export interface PveTransport {
  * Throws a {@linkcode PveError} (`tls`) when it is not 32 bytes of hex.
  */
 export function normalizeFingerprint(fp: string): string {
-  const hex = fp.trim().replace(/^sha256[:=\s]*/i, "").replace(/[:\s-]/g, "");
-  if (!/^[0-9A-Fa-f]{64}$/.test(hex)) {
+  const canonical = canonicalFingerprint(fp);
+  if (canonical === undefined) {
     throw new PveError(
       "tls",
       `Invalid TLS fingerprint ${JSON.stringify(fp.slice(0, 120))}: expected the SHA-256 digest as 32 hex pairs ` +
         "joined by ':' (AA:BB:…), as `pvenode cert info` prints it",
     );
   }
-  return hex.toUpperCase().match(/../g)!.join(":");
+  return canonical;
 }
 
 /** Parses a list of fingerprints separated by commas, semicolons or whitespace; each one normalised. */

@@ -178,12 +178,6 @@ export const DnsName = matching(
   63,
 );
 
-/** A volume id such as `local:iso/debian-12.iso`. */
-export const VolumeId = matching(
-  /^[a-z][a-z0-9\-_.]*[a-z0-9]:[^\s,;=]{1,250}$/i,
-  "must be a volume id like local:iso/x.iso",
-);
-
 /** An IPv4 address. */
 export const Ipv4 = matching(/^(\d{1,3}\.){3}\d{1,3}$/, "must be an IPv4 address like 10.0.0.1", 15);
 

@@ -7,7 +7,7 @@
 import { type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
-import { NodeName, PoolId, StorageId, Tag, VmId } from "../guard/schemas.ts";
+import { NodeName, PoolId, StorageId, Tag, VmId, VolumeId } from "../guard/schemas.ts";
 import type { PveParamValue } from "../pve/types.ts";
 import { pvePath } from "../pve/encode.ts";
 import { startTask, TaskResult, type TaskResultT, taskText, WaitArg } from "./task_result.ts";
@@ -26,7 +26,6 @@ import {
   nextFreeVmid,
   resolveSecretRef,
   SecretArg,
-  VolumeId,
 } from "./guest_common.ts";
 import { SnapName } from "./snapshots.ts";
 

@@ -5,7 +5,7 @@
 import { type ChangePlan } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
-import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
+import { NodeName, StorageId, VmId, VolumeId } from "../guard/schemas.ts";
 import { paginate } from "./paging.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import { PveError } from "../pve/types.ts";
@@ -194,8 +194,6 @@ export function volumeOwner(volume: string): number | undefined {
     /^backup\/vzdump-(?:qemu|lxc|openvz)-(\d{3,9})-/.exec(name) ?? /^backup\/(?:vm|ct)\/(\d{3,9})\//.exec(name);
   return m ? Number(m[1]) : undefined;
 }
-
-const VolumeId = z.string().max(255).describe("e.g. local:iso/x.iso");
 
 const volumeInput = z.object({
   action: z.enum(["download", "delete"]),
