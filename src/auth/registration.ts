@@ -12,6 +12,7 @@ import { randomBase64Url } from "../crypto/encoding.ts";
 import { type Mode, MODES } from "../core/mod.ts";
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, createHash, timingSafeEqual } from "node:crypto";
+import { isIPv4, isIPv6 } from "node:net";
 import {
   checkDeviceName,
   type DeviceTokenInfo,
@@ -45,6 +46,28 @@ export interface RegistrationOptions {
   ttlMs?: number;
   /** Most pending requests at once (new ones are refused beyond). Default 20. */
   maxPending?: number;
+  /** Most pending requests from one address group ({@linkcode addressGroup}). Default 3. */
+  maxPendingPerAddress?: number;
+}
+
+/**
+ * The group a client address counts in for the per-address limit: an IPv4 address itself; an IPv6 address by its /64
+ * (one host usually owns a whole /64); every loopback address (127.0.0.0/8, ::1) as one group, since any local process
+ * can use any of them. IPv4-mapped IPv6 addresses count as their IPv4 address.
+ */
+export function addressGroup(remote: string | undefined): string {
+  if (remote === undefined) return "unknown";
+  let addr = remote.replace(/^\[|\]$/g, "").replace(/%.*$/, "").toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
+  if (mapped) addr = mapped[1]!;
+  if (isIPv4(addr)) return addr.startsWith("127.") ? "loopback" : addr;
+  if (!isIPv6(addr)) return addr;
+  const [head = "", tail = ""] = addr.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = addr.includes("::") ? (tail === "" ? [] : tail.split(":")) : [];
+  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  if (groups.slice(0, 7).every((g) => /^0+$/.test(g)) && /^0*1$/.test(groups[7] ?? "")) return "loopback";
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
 
 const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -83,10 +106,12 @@ function view(r: RegistrationRequest): RegistrationView {
 export class Registrations {
   readonly #ttl: number;
   readonly #maxPending: number;
+  readonly #maxPerAddress: number;
 
   constructor(readonly store: DeviceTokenStore, opts: RegistrationOptions = {}) {
     this.#ttl = opts.ttlMs ?? 15 * 60_000;
     this.#maxPending = opts.maxPending ?? 20;
+    this.#maxPerAddress = opts.maxPendingPerAddress ?? 3;
   }
 
   /**
@@ -108,7 +133,10 @@ export class Registrations {
     return keep;
   }
 
-  /** A device asks for a token. Throws when the name is invalid or too many requests are pending. */
+  /**
+   * A device asks for a token. Throws when the name is invalid, or too many requests are pending: from the same
+   * address group, or in all.
+   */
   async request(opts: { name: string; remote?: string; mode?: Mode }): Promise<RegistrationTicket> {
     checkDeviceName(opts.name);
     if (opts.mode !== undefined && !MODES.includes(opts.mode)) {
@@ -130,9 +158,16 @@ export class Registrations {
       tokenHash: hashDeviceToken(token),
       sealed: seal(token, pollSecret),
     };
+    const group = addressGroup(opts.remote);
     await this.store.file.update((data) => {
-      this.#prune(data, now);
-      if (data.requests.filter((r) => r.status === "pending").length >= this.#maxPending) {
+      const pending = this.#prune(data, now).filter((r) => r.status === "pending");
+      if (pending.filter((r) => addressGroup(r.remote) === group).length >= this.#maxPerAddress) {
+        throw new Error(
+          `Cannot accept a registration request: ${this.#maxPerAddress} requests from this address are already ` +
+            "pending; ask the operator to approve or deny them, or wait until they expire",
+        );
+      }
+      if (pending.length >= this.#maxPending) {
         throw new Error(
           `Cannot accept a registration request: ${this.#maxPending} requests are already pending; ` +
             "ask the operator to approve or deny them",
@@ -189,6 +224,19 @@ export class Registrations {
       }
     });
     return token;
+  }
+
+  /**
+   * Empties the queue: removes every pending and denied request (a flood, or requests nobody will decide). Approved
+   * requests whose token was not fetched yet are kept. Returns how many were removed.
+   */
+  async purge(): Promise<number> {
+    const now = this.store.now();
+    return await this.store.file.update((data) => {
+      const before = this.#prune(data, now).length;
+      data.requests = data.requests.filter((r) => r.status === "approved");
+      return before - data.requests.length;
+    });
   }
 
   /** Denies a pending request (by id or code). */

@@ -1,6 +1,6 @@
 /**
  * `pve-mcp tokens …`: device tokens for the HTTP transport (add, list, revoke) and device registration requests
- * (requests, approve, deny).
+ * (requests, approve, deny, purge).
  * @module
  */
 import { type Mode, MODES, TOOLSETS } from "../core/mod.ts";
@@ -24,6 +24,7 @@ Commands:
   approve ID|CODE [--mode …] [--toolsets …] [--expires …]
                      approve a request (mode defaults to read-only, whatever the device asked for)
   deny ID|CODE       deny a request
+  purge              remove every pending (and denied) registration request, e.g. after a flood
 
 Options:
   --file PATH        tokens file (default: http.tokensFile, else ${defaultTokensFile({ HOME: "~" })})
@@ -102,8 +103,8 @@ export async function runTokensCommand(args: string[], io: CliIo = processIo()):
   return await runSubcommand("tokens", HELP, args, OPTIONS, io, async ({ values: o, sub, rest }) => {
     const [arg, ...extra] = rest;
     const needsArg = ["add", "revoke", "approve", "deny"].includes(sub);
-    if (!["add", "list", "revoke", "requests", "approve", "deny"].includes(sub)) {
-      throw new UsageError(`Unknown tokens command "${sub}": use add, list, revoke, requests, approve or deny`);
+    if (!["add", "list", "revoke", "requests", "approve", "deny", "purge"].includes(sub)) {
+      throw new UsageError(`Unknown tokens command "${sub}": use add, list, revoke, requests, approve, deny or purge`);
     }
     if (needsArg && arg === undefined) {
       throw new UsageError(`tokens ${sub} needs a ${sub === "add" ? "NAME" : "NAME or ID"}`);
@@ -212,6 +213,12 @@ export async function runTokensCommand(args: string[], io: CliIo = processIo()):
         const r = await new Registrations(store).deny(arg!);
         if (o.json === true) json(r);
         else io.stdout(`Denied request ${r.code} from "${r.name}".\n`);
+        return 0;
+      }
+      case "purge": {
+        const removed = await new Registrations(store).purge();
+        if (o.json === true) json({ removed });
+        else io.stdout(`Removed ${removed} registration request${removed === 1 ? "" : "s"}.\n`);
         return 0;
       }
     }

@@ -246,6 +246,17 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminHandle>
         }
         if (first === "requests" && opts.registrations !== undefined) {
           if (method === "GET" && second === undefined) return json(200, await opts.registrations.list());
+          if (method === "DELETE" && second === undefined) {
+            const removed = await opts.registrations.purge();
+            audit({
+              principal: "admin",
+              tool: "requests.purge",
+              decision: "allowed",
+              reason: `removed ${removed} registration requests`,
+              remote: client,
+            });
+            return json(200, { removed });
+          }
           if (method === "POST" && second !== undefined && (third === "approve" || third === "deny")) {
             if (third === "deny") {
               const r = await opts.registrations.deny(second);

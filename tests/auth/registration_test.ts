@@ -86,3 +86,45 @@ Deno.test("registration: pending requests are bounded", async () => {
     await s.cleanup();
   }
 });
+
+Deno.test("registration: pending requests per address are bounded; loopback counts as one address, IPv6 by /64", async () => {
+  const s = await setup();
+  try {
+    // Two loopback addresses (and a mapped one) cannot fill the queue between them.
+    await s.reg.request({ name: "l1", remote: "127.0.0.1" });
+    await s.reg.request({ name: "l2", remote: "::1" });
+    await s.reg.request({ name: "l3", remote: "127.0.0.2" });
+    for (const remote of ["::1", "127.0.0.1", "::ffff:127.0.0.1", "[0:0:0:0:0:0:0:1]"]) {
+      await assertRejects(s.reg.request({ name: "l4", remote }), /3 requests from this address are already pending/);
+    }
+    // One /64 is one address; the next /64 and other IPv4 addresses are not affected.
+    for (const remote of ["2001:db8:1:2::1", "2001:db8:1:2:aaaa::9", "2001:0db8:0001:0002:ffff:ffff:ffff:ffff"]) {
+      await s.reg.request({ name: "v6", remote });
+    }
+    await assertRejects(s.reg.request({ name: "v6", remote: "2001:db8:1:2::77" }), /from this address/);
+    await s.reg.request({ name: "v6b", remote: "2001:db8:1:3::1" });
+    await s.reg.request({ name: "v4", remote: "192.0.2.10" });
+    await s.reg.request({ name: "v4", remote: "::ffff:192.0.2.11" });
+    assertEquals((await s.reg.list()).filter((r) => r.status === "pending").length, 9);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+Deno.test("registration: the operator purges the queue; approved tokens not yet fetched are kept", async () => {
+  const s = await setup({ maxPending: 3 });
+  try {
+    const kept = await s.reg.request({ name: "kept", remote: "192.0.2.1" });
+    await s.reg.approve(kept.code);
+    const denied = await s.reg.request({ name: "denied", remote: "192.0.2.2" });
+    await s.reg.deny(denied.code);
+    for (const i of [3, 4, 5]) await s.reg.request({ name: `flood${i}`, remote: `192.0.2.${i}` });
+    await assertRejects(s.reg.request({ name: "late", remote: "192.0.2.9" }), /3 requests are already pending/);
+    assertEquals(await s.reg.purge(), 4);
+    assertEquals((await s.reg.list()).map((r) => r.name), ["kept"]);
+    await s.reg.request({ name: "late", remote: "192.0.2.9" });
+    assertEquals((await s.reg.fetch(kept.id, kept.pollSecret)).status, "approved");
+  } finally {
+    await s.cleanup();
+  }
+});

@@ -79,7 +79,7 @@ Deno.test("tokens CLI: the tokens file comes from the configuration when --file 
   }
 });
 
-Deno.test("tokens CLI: requests, approve with caps, deny", async () => {
+Deno.test("tokens CLI: requests, approve with caps, deny, purge", async () => {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/tokens.json`;
   try {
@@ -97,6 +97,11 @@ Deno.test("tokens CLI: requests, approve with caps, deny", async () => {
     assert(got.status === "approved");
     assertEquals(got.toolsets, ["guests"]);
     assertEquals((await reg.fetch(b.id, b.pollSecret)).status, "denied");
+    await reg.request({ name: "flood", remote: "192.0.2.7" });
+    const purged = captureIo();
+    assertEquals(await runTokensCommand(["purge", "--file", file], purged.io), 0);
+    assertEquals(purged.out(), "Removed 2 registration requests.\n");
+    assertEquals((await reg.list()).map((r) => r.name), ["phone"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -147,3 +147,29 @@ Deno.test("admin: browsers and foreign Host names are refused; registration is r
     await s.close();
   }
 });
+
+Deno.test("admin: a loopback flood fills only its own share of the queue, and the operator purges it", async () => {
+  const s = await setup();
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await s.call("/register", { method: "POST", body: JSON.stringify({ name: `flood${i}` }) });
+      statuses.push(r.status);
+      await r.body?.cancel();
+    }
+    assertEquals(statuses, [202, 202, 202, 400, 400]);
+    const purgeNoAuth = await s.call("/requests", { method: "DELETE" });
+    assertEquals(purgeNoAuth.status, 401);
+    await purgeNoAuth.body?.cancel();
+    assertEquals((await (await s.call("/requests", { admin: true })).json()).length, 3);
+    const purge = await s.call("/requests", { method: "DELETE", admin: true });
+    assertEquals([purge.status, await purge.json()], [200, { removed: 3 }]);
+    assertEquals(await (await s.call("/requests", { admin: true })).json(), []);
+    const again = await s.call("/register", { method: "POST", body: JSON.stringify({ name: "legit" }) });
+    assertEquals(again.status, 202);
+    await again.body?.cancel();
+    assert(s.audit.entries.some((e) => e.tool === "requests.purge"));
+  } finally {
+    await s.close();
+  }
+});
