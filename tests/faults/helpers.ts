@@ -8,8 +8,11 @@ import type { AuditRecord } from "../../src/audit/types.ts";
 import type { SimFault, SimGuest } from "../../src/sim/mod.ts";
 import { type InProcessOptions, type InProcessStack, startInProcessStack } from "../fuzz/stack.ts";
 
-/** The per-attempt timeout the fault stacks use (latency faults exceed it). */
-export const TIMEOUT_MS = 300;
+/**
+ * The per-attempt timeout the fault stacks use (latency faults exceed it). Generous enough that a loaded CI machine
+ * answers the healthy attempts of ~30 concurrent calls in time (300 ms was flaky under load).
+ */
+export const TIMEOUT_MS = 1500;
 
 /** An in-process stack whose App writes the audit log named by its configuration. */
 export async function startAuditedStack(opts: InProcessOptions = {}): Promise<InProcessStack & { auditDir: string }> {
