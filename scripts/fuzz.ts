@@ -54,7 +54,13 @@ const inProc = await runFuzz({
   onProgress: progress,
   start: () =>
     auditedInProcessTarget((o) =>
-      startInProcessStack({ ...o, env: { ...ALL_TOOLSETS_ENV, PROXMOX_MCP_LOG_LEVEL: "error" }, simOptions: SIM })
+      // The fuzzer reports request problems per case itself (contract, and apidata.json with ../shared).
+      startInProcessStack({
+        ...o,
+        env: { ...ALL_TOOLSETS_ENV, PROXMOX_MCP_LOG_LEVEL: "error" },
+        simOptions: SIM,
+        referee: false,
+      })
     ),
 });
 console.log("in process:", summarize(inProc));
@@ -67,7 +73,11 @@ const stdio = await runFuzz({
   ...tools,
   ...(apidata && { apidata }),
   start: async () => {
-    const s = await startStack({ env: { ...ALL_TOOLSETS_ENV, PROXMOX_MCP_LOG_LEVEL: "warning" }, simOptions: SIM });
+    const s = await startStack({
+      env: { ...ALL_TOOLSETS_ENV, PROXMOX_MCP_LOG_LEVEL: "warning" },
+      simOptions: SIM,
+      referee: false,
+    });
     return {
       sim: s.sim,
       client: s.client,

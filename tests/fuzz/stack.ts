@@ -13,6 +13,7 @@ import { buildApp, type BuildOptions } from "../../src/server/build_app.ts";
 import type { App } from "../../src/server/app.ts";
 import { buildMcpServer } from "../../src/server/mcp.ts";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../../src/sim/mod.ts";
+import { assertRequestsValid, watchRequests } from "../referee/requests.ts";
 
 /** Options of {@linkcode startInProcessStack}. */
 export interface InProcessOptions {
@@ -32,6 +33,11 @@ export interface InProcessOptions {
   principal?: Principal;
   /** Write the audit log (audit.path) into the stack's temp dir, with {@linkcode FUZZ_AUDIT_KEY}. */
   audited?: boolean;
+  /**
+   * Check every request the simulator receives while the stack runs against the official apidata.json when it closes,
+   * failing on a bad one (tests/referee; default on). Runs that report request problems themselves turn it off.
+   */
+  referee?: boolean;
 }
 
 /** HMAC key of audited stacks (tests verify the chain with it). */
@@ -51,6 +57,7 @@ export interface InProcessStack {
 export async function startInProcessStack(opts: InProcessOptions = {}): Promise<InProcessStack> {
   const ownSim = opts.sim === undefined;
   const sim = opts.sim ?? await startSimulator(opts.simOptions ?? {});
+  const watch = opts.referee === false ? undefined : watchRequests(sim);
   const dir = await Deno.makeTempDir({ prefix: "pve-mcp-inproc-" });
   const caFile = `${dir}/ca.pem`;
   await Deno.writeTextFile(caFile, sim.caCertPem);
@@ -93,6 +100,7 @@ export async function startInProcessStack(opts: InProcessOptions = {}): Promise<
       await closeApp();
       if (ownSim) await sim.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+      if (watch) await assertRequestsValid(watch, "in-process stack");
     },
   };
 }

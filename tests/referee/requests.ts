@@ -3,7 +3,8 @@
  * PVE schema itself (../shared/pve-api/apidata.json: method, path template, every parameter's name, type, format,
  * enum, range and presence), not against src/pve/contract.json, which the server, the simulator and the tool fakes
  * all share — so a mistake in deriving that contract cannot hide a request real PVE would refuse.
- * tests/e2e/harness.ts watches every stack's simulator; a fresh clone without ../shared skips it with a warning.
+ * The e2e harness (tests/e2e/harness.ts) and the in-process stack (tests/fuzz/stack.ts) watch every stack's simulator;
+ * a fresh clone without ../shared skips the check with a warning.
  * @module
  */
 import type { SimRequestRecord, Simulator } from "../../src/sim/mod.ts";
@@ -36,6 +37,7 @@ export function watchRequests(sim: Pick<Simulator, "onRequest">): RequestWatch {
   return {
     async stop() {
       unsubscribe();
+      if (records.length === 0) return [];
       if (!apidataPresent()) {
         if (!warned) {
           warned = true;
