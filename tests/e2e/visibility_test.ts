@@ -74,6 +74,15 @@ Deno.test("e2e visibility: a guest the token cannot see is 'not visible', and it
     const writes = sim.requests.slice(mark).filter((r) => r.method !== "GET");
     assertEquals(writes.map((r) => `${r.method} ${r.path}`), [], "nothing was sent to create the guest");
     assertEquals(JSON.stringify(sim.state.guests.get(HIDDEN)), before, "the invisible guest is unchanged");
+
+    // A change aimed at the invisible guest is refused as "not visible" before anything is sent.
+    const mark2 = sim.requests.length;
+    const stop = await call(client, "guest_power", { vmid: HIDDEN, action: "shutdown" });
+    assert(stop.isError, "shutting down an invisible guest is refused");
+    assert(/not visible to this token/.test(stop.content[0]?.text ?? ""), stop.content[0]?.text ?? "");
+    const sent = sim.requests.slice(mark2).filter((r) => r.method !== "GET");
+    assertEquals(sent.map((r) => `${r.method} ${r.path}`), [], "no power request was sent");
+    assertEquals(JSON.stringify(sim.state.guests.get(HIDDEN)), before, "the invisible guest still runs as before");
   } finally {
     await stack.close();
   }
