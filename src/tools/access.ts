@@ -206,6 +206,7 @@ export const accessToken = defineTool({
   },
   text: (o) =>
     o.action === "created"
-      ? `Created token ${o.tokenid} (privsep ${o.privsep}); secret stored as ${o.secret_ref}`
-      : `Deleted token ${o.tokenid}`,
+      ? `Token ${o.tokenid} created (privsep ${o.privsep}` + (o.expire !== undefined ? `, expire ${o.expire}` : "") +
+        `); secret stored as ${o.secret_ref}`
+      : `Token ${o.tokenid} ${o.action}`,
 });

@@ -316,7 +316,8 @@ export const backup = defineTool({
       return `${out.backups.length} of ${out.total} backups on ${out.node}` +
         (out.next_cursor ? ` (more: cursor ${out.next_cursor})` : "") + "\n" +
         out.backups.map((b) =>
-          `${b.volid}\t${b.vmid}\t${b.time ? new Date(b.time * 1000).toISOString() : "-"}\t${b.size_mb ?? "?"} MiB` +
+          `${b.volid}\t${b.vmid}\t${b.time ? `${new Date(b.time * 1000).toISOString()} (${b.time})` : "-"}\t` +
+          `${b.size_mb ?? "?"} MiB` +
           (b.protected ? "\tprotected" : "") + (b.notes ? `\tnotes (untrusted): ${b.notes.text}` : "")
         ).join("\n");
     }

@@ -69,6 +69,6 @@ export const clusterOverview = defineTool({
   },
   text: (o) =>
     `cluster ${o.cluster ?? "(standalone)"}, quorate: ${o.quorate ?? "n/a"}, PVE ${o.version}\n` +
-    `nodes: ${o.nodes.map((n) => `${n.name}${n.online ? "" : " (offline)"}`).join(", ")}\n` +
+    `nodes: ${o.nodes.map((n) => `${n.name}${n.ip ? ` ${n.ip}` : ""}${n.online ? "" : " (offline)"}`).join(", ")}\n` +
     `guests: ${o.guests.qemu} VMs, ${o.guests.lxc} containers; ${o.guests.running} running, ${o.guests.stopped} stopped`,
 });

@@ -13,8 +13,6 @@ const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true,
 
 const EXTRA_FIELDS = ["tags", "cpu", "mem", "disk", "uptime", "pool", "lock", "hastate"] as const;
 const BASE_COLUMNS = ["vmid", "name", "type", "node", "status"] as const;
-/** Rows the text rendering shows; the rest are in structured content only (sent once, not twice). */
-const TEXT_ROWS = 20;
 
 /** Case-insensitive glob (`*`, `?`) → RegExp. */
 function globToRegExp(glob: string): RegExp {
@@ -95,10 +93,10 @@ export const guestList = defineTool({
       ...(page.next ? { next_cursor: page.next } : {}),
     };
   },
+  // Every row of the page (a client may show the model only the text); the page size keeps it within ~16 KB.
   text: (out) =>
     `${out.rows.length} of ${out.total} guests` + (out.next_cursor ? ` (more: cursor ${out.next_cursor})` : "") +
-    "\n" + out.columns.join("\t") + "\n" + out.rows.slice(0, TEXT_ROWS).map((r) => r.join("\t")).join("\n") +
-    (out.rows.length > TEXT_ROWS ? `\n… ${out.rows.length - TEXT_ROWS} more rows in the structured result` : ""),
+    "\n" + [out.columns, ...out.rows].map((r) => r.map((c) => c ?? "-").join("\t")).join("\n"),
 });
 
 const STATUS_KEYS = [

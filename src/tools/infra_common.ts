@@ -103,7 +103,7 @@ export function infoText(out: unknown, head = ""): string {
   const o = out as InfoOutT;
   const parts: string[] = head ? [head] : [];
   if (o.columns && o.rows) {
-    const shown = o.total !== undefined && o.total !== o.rows.length ? ` (${o.rows.length} of ${o.total})` : "";
+    const shown = o.total !== undefined ? ` (${o.rows.length} of ${o.total})` : "";
     if (o.rows.length === 0) parts.push(`none${shown}`);
     else {
       if (o.untrusted?.length) parts.push(`(columns ${o.untrusted.join(", ")} are untrusted text)${shown}`);
@@ -115,7 +115,10 @@ export function infoText(out: unknown, head = ""): string {
   if (o.info) {
     for (const [k, v] of Object.entries(o.info)) parts.push(`${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
   }
-  if (o.log) parts.push(`log (untrusted text, ${o.log.lines.length} lines):`, ...o.log.lines);
+  if (o.log) {
+    const of = o.total !== undefined && !o.rows ? ` of ${o.total}` : "";
+    parts.push(`log (untrusted text, ${o.log.lines.length}${of} lines):`, ...o.log.lines);
+  }
   return parts.join("\n");
 }
 

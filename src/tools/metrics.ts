@@ -160,7 +160,8 @@ export const metricsHistory = defineTool({
   },
   text: (out) => {
     const o = out as unknown as Summary & { target: string; timeframe: string };
-    const lines = [`${o.target}, last ${o.timeframe}: ${o.samples} samples`];
+    const lines = [`${o.target}, last ${o.timeframe}: ${o.samples} samples from ${o.from ?? "-"} to ${o.to ?? "-"}`];
+    if (o.times?.length) lines.push(`times: ${o.times.join(" ")}`);
     for (const [k, s] of Object.entries(o.stats)) {
       lines.push(`${k}${s.unit ? ` (${s.unit})` : ""}: min ${s.min} avg ${s.avg} max ${s.max} last ${s.last}`);
     }

@@ -4,8 +4,11 @@
  */
 import { z } from "zod";
 
-/** Page size argument shared by listing tools. */
-export const PageLimit = z.number().int().min(1).max(5000).default(200);
+/**
+ * Page size argument shared by listing tools. The default keeps a page's text (which carries every row) within ~16 KB
+ * even with every optional column; larger pages are there for callers that ask.
+ */
+export const PageLimit = z.number().int().min(1).max(5000).default(100);
 
 /** A cursor: `o<offset>`, optionally `.<snapshot>` naming the listing snapshot the pages are cut from. */
 const CURSOR = /^o(\d{1,9})(?:\.([0-9a-f]{8}))?$/;

@@ -193,7 +193,9 @@ export const snapshot = defineTool({
       if (out.snapshots.length === 0) return `guest ${out.vmid}: no snapshots`;
       return `guest ${out.vmid}: ${out.snapshots.length} snapshots (current after ${out.current_parent ?? "none"})\n` +
         out.snapshots.map((s) =>
-          `${s.name}\tparent=${s.parent ?? "-"}\t${when(s.time)}${s.ram ? "\tram" : ""}` +
+          `${s.name}\tparent=${s.parent ?? "-"}\t${when(s.time)}${s.time ? ` (${s.time})` : ""}${
+            s.ram ? "\tram" : ""
+          }` +
           (s.description ? `\tnotes (untrusted): ${s.description.text}` : "")
         ).join("\n");
     }

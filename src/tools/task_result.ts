@@ -122,6 +122,7 @@ export async function startTask(
 
 /** Short text for a task result. */
 export function taskText(what: string, r: TaskResultT): string {
-  if (r.status === "running") return `${what}: task ${r.upid} started (still running)`;
-  return `${what}: ${r.ok ? "done" : "FAILED"} (${r.exitstatus ?? "no exit status"}), task ${r.upid}`;
+  if (r.status === "running") return `${what}: task ${r.upid} started (status running)`;
+  const head = `${what}: ${r.ok ? "done" : "FAILED"} (${r.exitstatus ?? "no exit status"}), task ${r.upid} stopped`;
+  return r.log_tail?.lines.length ? `${head}\nlog tail (untrusted text):\n${r.log_tail.lines.join("\n")}` : head;
 }

@@ -174,6 +174,6 @@ export const taskStop = defineTool({
   },
   text: (o) =>
     o.stopped
-      ? `Stop requested for task ${o.upid}`
+      ? `Stop requested for task ${o.upid} (status ${o.status})`
       : `Task ${o.upid} is not running (${o.status}${o.exitstatus ? `: ${o.exitstatus}` : ""}); nothing stopped`,
 });

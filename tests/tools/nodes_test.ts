@@ -110,5 +110,5 @@ Deno.test("node_info: apt lists pending updates; a 403 names the privilege PVE r
 Deno.test("node_info: text rendering is a short TSV", async () => {
   const { ctx } = fakeInfra({ "GET /nodes/pve1/services": [{ name: "cron", state: "running" }] });
   const out = await run({ node: "pve1", view: "services" }, ctx);
-  assertEquals(nodeInfo.text(out), "name\tstate\ncron\trunning");
+  assertEquals(nodeInfo.text(out), "(1 of 1)\nname\tstate\ncron\trunning");
 });
