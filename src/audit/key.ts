@@ -77,6 +77,15 @@ export async function resolveAuditKey(
     }
     return { key: new TextEncoder().encode(text), source: "file", keyFile };
   } catch (err) {
+    if (
+      err instanceof Error && Object.values(Deno.errors).some((c) => err instanceof c) &&
+      !(err instanceof Deno.errors.NotFound)
+    ) {
+      throw new Error(
+        `Cannot read the audit key file ${keyFile} (${err.name}): check audit.keyFile and audit.path ` +
+          "(PROXMOX_MCP_AUDIT_KEY_FILE, PROXMOX_MCP_AUDIT_PATH) and that their directories exist",
+      );
+    }
     if (!(err instanceof Deno.errors.NotFound)) throw err;
     if (opts.create === false) {
       throw new Error(

@@ -41,7 +41,9 @@ export class LockedJsonFile<T> {
       text = await Deno.readTextFile(this.path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return this.opts.empty();
-      throw err;
+      throw new Error(
+        `Cannot read ${this.path} (${err instanceof Error ? err.name : "error"}): check the path setting`,
+      );
     }
     let value: unknown;
     try {

@@ -140,6 +140,7 @@ async function checkCluster(
       caCertPem = await Deno.readTextFile(cluster.caFile);
     } catch {
       step("tls", "fail", `cannot read the CA file ${cluster.caFile}`);
+      return; // every later step would fail for the same reason
     }
   }
   const probe = deps.probe ?? (await import("../pve/tls.ts")).probeCertificate;
@@ -181,19 +182,26 @@ async function checkCluster(
     ? { tokenId: cluster.tokenId, tokenSecret: cluster.tokenSecret }
     : { user: cluster.user!, password: cluster.password! };
   const who = "tokenId" in auth ? `token ${auth.tokenId}` : `user ${auth.user}`;
-  const client = createClient({
-    host: cluster.host,
-    port: cluster.port,
-    tls: {
-      ...(cluster.caFile ? { caFile: cluster.caFile } : {}),
-      ...(fingerprint ? { fingerprint } : {}),
-      ...(cluster.verifySsl ? {} : { insecure: true }),
-    },
-    auth,
-    connectTimeoutMs: cluster.connectTimeoutMs,
-    timeoutMs: cluster.timeoutMs,
-    retries: 0,
-  });
+  let client: ReturnType<typeof createClient>;
+  try {
+    client = createClient({
+      host: cluster.host,
+      port: cluster.port,
+      tls: {
+        ...(cluster.caFile ? { caFile: cluster.caFile } : {}),
+        ...(fingerprint ? { fingerprint } : {}),
+        ...(cluster.verifySsl ? {} : { insecure: true }),
+      },
+      auth,
+      connectTimeoutMs: cluster.connectTimeoutMs,
+      timeoutMs: cluster.timeoutMs,
+      retries: 0,
+    });
+  } catch (error) {
+    // Settings the client refuses (CA file, fingerprint, host): reported as a failed step, not a crash.
+    step("login", "fail", error instanceof Error ? error.message : String(error));
+    return;
+  }
   try {
     const version = await client.request<{ version?: string; release?: string }>({ method: "GET", path: "/version" });
     step("login", "ok", `logged in as ${who}; Proxmox VE ${version.data.version ?? version.data.release ?? "?"}`);

@@ -6,6 +6,7 @@ import { ConfigError } from "../config/errors.ts";
 import { loadConfigDetailed } from "../config/load.ts";
 import { log, setupLogging } from "../log.ts";
 import { dropPermissions, dropPlanFromConfig } from "../runtime/drop_permissions.ts";
+import { EXIT } from "./exit_codes.ts";
 import { serveStdioSession } from "./serve.ts";
 
 const HELP = `Usage: pve-mcp serve [--http] [--simulator] [--config FILE] [setting flags]
@@ -35,6 +36,7 @@ export async function runServeCommand(args: string[]): Promise<number> {
     env = { ...Deno.env.toObject(), ...sim.env };
     stopSim = sim.close;
   }
+  if (!http && Deno.stdin.isTerminal()) console.error(terminalHint(simulator));
   try {
     // Without an explicit env the loader reads the process environment and then removes secret variables from it.
     const loaded = await loadConfigDetailed({ args: rest, ...(env ? { env } : {}) });
@@ -52,10 +54,10 @@ export async function runServeCommand(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
-      return 2;
+      return EXIT.USAGE;
     }
     console.error(`pve-mcp serve failed: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
+    return EXIT.FAILURE;
   } finally {
     await stopSim?.();
   }
@@ -63,3 +65,22 @@ export async function runServeCommand(args: string[]): Promise<number> {
 
 /** Flag names `serve` handles itself (the rest go to the configuration loader). */
 export const SERVE_FLAGS = ["--http", "--simulator", "--config", "--help"];
+
+/**
+ * What a person who started `serve` in a terminal needs to hear: stdio serving waits for an MCP client on stdin,
+ * and how to connect one instead (the command is the one that runs this program).
+ */
+export function terminalHint(simulator: boolean): string {
+  const exe = Deno.execPath();
+  const compiled = !/(^|[\\/])deno(\.exe)?$/.test(exe);
+  const main = Deno.mainModule.startsWith("file:") ? decodeURIComponent(new URL(Deno.mainModule).pathname) : "";
+  const cmd = compiled || main === "" ? exe : `${exe} run -A ${main}`;
+  const args = simulator ? "serve --simulator" : "serve";
+  return [
+    "pve-mcp serve speaks MCP over stdin/stdout: an MCP client starts it, a terminal cannot talk to it. Connect a client:",
+    `  Claude Code:  claude mcp add pve -- ${cmd} ${args}`,
+    "  other clients: the same command in their MCP server settings (docs/clients.md)",
+    `  a URL instead: ${cmd} ${simulator ? "serve --http --simulator" : "serve --http"} (docs/http.md)`,
+    "Or try the guided demo: deno task demo. Press Ctrl+D to end this session.",
+  ].join("\n");
+}

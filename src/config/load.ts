@@ -111,6 +111,11 @@ export async function loadConfigDetailed(opts: LoadOptions = {}): Promise<Loaded
     nonEmpty(dotenv?.[META_ENV.config]);
   const configPath = configSetting === undefined ? undefined : resolve(cwd, expandHome(configSetting, env));
   const rawFile = configPath === undefined ? undefined : await readJsonObject(configPath, fs, problems);
+  // A named file that cannot be read or parsed: what it holds is unknown, so checking further would only add
+  // knock-on problems (a missing host, a missing credential) that the file may well have had.
+  if ((configPath !== undefined && rawFile === undefined) || (envFileSetting !== undefined && dotenv === undefined)) {
+    throw new ConfigError(problems);
+  }
 
   // 3. Which cluster the PROXMOX_* variables and flags apply to.
   const dcSpec = SETTINGS.find((s) => s.path === "defaultCluster")!;

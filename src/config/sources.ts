@@ -175,6 +175,10 @@ export async function readJsonObject(path: string, fs: ConfigFs, problems: strin
     problems.push(describeReadError(path, error));
     return undefined;
   }
+  if (text.trim() === "") {
+    problems.push(`${path}: the file is empty; write a JSON object ({} at least) or unset the config file setting`);
+    return undefined;
+  }
   try {
     const parsed: unknown = JSON.parse(text);
     if (!isPlainObject(parsed)) {

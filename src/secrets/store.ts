@@ -102,7 +102,11 @@ export function createSecretStore(
       text = await Deno.readTextFile(path);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return { kind: STORE_KIND, version: 1, entries: {} };
-      throw error;
+      throw new SecretStoreError(
+        "damaged",
+        `Cannot read the secret store ${path} (${error instanceof Error ? error.name : "error"}): check ` +
+          "secrets.storeFile (PROXMOX_MCP_SECRETS_FILE) and that its directory exists",
+      );
     }
     let data: unknown;
     try {

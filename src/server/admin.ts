@@ -14,6 +14,7 @@ import type { DeviceTokenStore } from "../auth/device_tokens.ts";
 import { parseDuration } from "../auth/duration.ts";
 import type { Registrations } from "../auth/registration.ts";
 import { createKeyedLimiter } from "../guard/rate_limit.ts";
+import { listenError } from "./listen_error.ts";
 import { log } from "../log.ts";
 import type { Metrics } from "./http/metrics.ts";
 
@@ -294,22 +295,27 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminHandle>
 
   let resolveListening: (addr: Deno.NetAddr) => void = () => {};
   const listening = new Promise<Deno.NetAddr>((r) => (resolveListening = r));
-  const server = Deno.serve({
-    hostname: opts.host,
-    port: opts.port,
-    onListen: (addr) => resolveListening(addr),
-    onError: (e) => {
-      log("admin").error("Admin request failed: {error}", { error: e instanceof Error ? e.message : String(e) });
-      return error(500, "Internal Server Error");
-    },
-  }, async (req, info) => {
-    const client = (info.remoteAddr as Deno.NetAddr).hostname;
-    if (!validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts).ok) {
-      return error(403, "Forbidden: Host header not allowed");
-    }
-    if (req.headers.get("origin") !== null) return error(403, "Forbidden: the admin API does not serve browsers");
-    return await route(req, client);
-  });
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: opts.host,
+      port: opts.port,
+      onListen: (addr) => resolveListening(addr),
+      onError: (e) => {
+        log("admin").error("Admin request failed: {error}", { error: e instanceof Error ? e.message : String(e) });
+        return error(500, "Internal Server Error");
+      },
+    }, async (req, info) => {
+      const client = (info.remoteAddr as Deno.NetAddr).hostname;
+      if (!validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts).ok) {
+        return error(403, "Forbidden: Host header not allowed");
+      }
+      if (req.headers.get("origin") !== null) return error(403, "Forbidden: the admin API does not serve browsers");
+      return await route(req, client);
+    });
+  } catch (e) {
+    throw listenError(e, "admin listener", opts.host, opts.port, "--admin-host / --admin-port");
+  }
   const addr = await listening;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `http://${host}:${addr.port}`;

@@ -13,7 +13,8 @@ import {
 } from "../core/mod.ts";
 import type { Config } from "../config/schema.ts";
 import { createPveClient } from "../pve/client.ts";
-import type { PveApi } from "../pve/types.ts";
+import { type PveApi, PveError } from "../pve/types.ts";
+import { ConfigError } from "../config/errors.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { ALL_TOOLS } from "../tools/all.ts";
 import { type ToolFilter } from "../tools/registry.ts";
@@ -104,16 +105,27 @@ export async function buildApp(
 ): Promise<{ app: App; close: () => Promise<void> }> {
   const clients: { close(): void }[] = [];
   const clusters = new Map<string, ClusterHandle>();
+  const problems: string[] = [];
   for (const [name, c] of Object.entries(config.clusters)) {
-    const read = clientFor(name, c, c);
-    clients.push(read);
-    let write: PveApi = read;
-    if (c.write && (c.write.tokenId || c.write.user)) {
-      const w = clientFor(name, c, c.write);
-      clients.push(w);
-      write = w;
+    try {
+      const read = clientFor(name, c, c);
+      clients.push(read);
+      let write: PveApi = read;
+      if (c.write && (c.write.tokenId || c.write.user)) {
+        const w = clientFor(name, c, c.write);
+        clients.push(w);
+        write = w;
+      }
+      clusters.set(name, clusterHandle(name, read, write));
+    } catch (e) {
+      // Creating a client only reads settings (CA file, fingerprint, host): what fails here is configuration.
+      if (!(e instanceof PveError)) throw e;
+      problems.push(`cluster "${name}": ${e.message}`);
     }
-    clusters.set(name, clusterHandle(name, read, write));
+  }
+  if (problems.length > 0) {
+    for (const c of clients) c.close();
+    throw new ConfigError(problems);
   }
   // Opened here, closed by `close` (a caller that passes its own audit log closes it itself).
   const ownAudit = opts.audit === undefined ? await openAuditLog(config.audit) : undefined;

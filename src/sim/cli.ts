@@ -39,6 +39,11 @@ function intFlag(v: string | undefined, name: string): number | undefined {
 
 const enc = new TextEncoder();
 
+/** A value quoted for POSIX shells: single quotes (no `!` history expansion, no `$`), `'` written as `'\''`. */
+export function sh(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
 /**
  * Runs the `simulate` command. Resolves with the exit code (0 after a clean stop, 2 on bad arguments).
  */
@@ -135,9 +140,12 @@ export async function runSimulateCommand(args: string[], io: SimulateIo = {}): P
         `  fingerprint:  ${sim.fingerprint}\n` +
         `  API tokens (name, token id, secret):\n${tokenLines}\n` +
         `  ticket login: ${sim.user.username} / ${sim.user.password}\n\n` +
-        `Try:\n  curl --cacert ${caFile} -H 'Authorization: ${admin?.header}' ${sim.url}/api2/json/cluster/resources\n\n` +
-        `Point pve-mcp at it:\n  PROXMOX_HOST=${sim.host} PROXMOX_PORT=${sim.port} PROXMOX_CA_FILE=${caFile} ` +
-        `PROXMOX_TOKEN_ID=${admin?.tokenId} PROXMOX_TOKEN_SECRET=${admin?.secret}\n\n` +
+        `Try:\n  curl --cacert ${sh(caFile)} -H ${sh(`Authorization: ${admin?.header}`)} ` +
+        `${sim.url}/api2/json/cluster/resources\n\n` +
+        `Point pve-mcp at it:\n  PROXMOX_HOST=${sim.host} PROXMOX_PORT=${sim.port} PROXMOX_CA_FILE=${sh(caFile)} ` +
+        `PROXMOX_TOKEN_ID=${sh(admin?.tokenId ?? "")} PROXMOX_TOKEN_SECRET=${
+          sh(admin?.secret ?? "")
+        } pve-mcp serve\n\n` +
         `Press Ctrl+C to stop.\n`,
     );
   }

@@ -335,6 +335,23 @@ Deno.test("errors: bad JSON reports the position, never the text", async () => {
   assert.ok(!problems.join("\n").includes(canary));
 });
 
+Deno.test("errors: an unreadable, empty or invalid config file is the only problem reported (no knock-on errors)", async () => {
+  for (
+    const [files, want] of [
+      [{ "/c.json": "{" }, /^\/c.json: not valid JSON/],
+      [{ "/c.json": "  \n" }, /^\/c.json: the file is empty/],
+      [{ "/c.json": "[1]" }, /^\/c.json: expected a JSON object/],
+      [{}, /^cannot read \/c.json: the file does not exist$/],
+    ] as const
+  ) {
+    const problems = await problemsOf(
+      loadConfig({ env: { PROXMOX_MCP_CONFIG: "/c.json" }, cwd: CWD, ...memFs(files) }),
+    );
+    assert.equal(problems.length, 1, problems.join("\n"));
+    assert.match(problems[0]!, want);
+  }
+});
+
 Deno.test("canary: no secret value appears in any problem or warning", async () => {
   const canary = "CANARY-5e1b9d";
   const files = {

@@ -81,6 +81,29 @@ Deno.test("simulate: text output names URL, CA file, fingerprint and credentials
   }
 });
 
+Deno.test("simulate: the 'point pve-mcp at it' line is shell-safe (a shell reads back the exact values)", async () => {
+  const c = capture();
+  const stop = new AbortController();
+  const printed = c.changed();
+  const done = runSimulateCommand(["--nodes", "1", "--guests", "1"], { ...c.io, signal: stop.signal });
+  await printed;
+  try {
+    const line = c.out().split("\n").find((l) => l.includes("PROXMOX_TOKEN_ID="))!.trim();
+    assert(line.includes("PROXMOX_TOKEN_ID='root@pam!mcp-admin'"), line);
+    assert(line.endsWith(" pve-mcp serve"), line);
+    if (Deno.build.os !== "windows") {
+      const probe = line.replace(/ pve-mcp serve$/, " env");
+      const out = await new Deno.Command("sh", { args: ["-c", probe], env: {}, clearEnv: true }).output();
+      const env = new TextDecoder().decode(out.stdout);
+      assert(env.includes("PROXMOX_TOKEN_ID=root@pam!mcp-admin\n"), env);
+      assert(/PROXMOX_TOKEN_SECRET=[0-9a-f-]{36}\n/.test(env), env);
+    }
+  } finally {
+    stop.abort();
+    strictEqual(await done, 0);
+  }
+});
+
 Deno.test("simulate: help, bad flags and bad values", async () => {
   const help = capture();
   strictEqual(await runSimulateCommand(["--help"], help.io), 0);

@@ -11,6 +11,7 @@ import type { AuthInfo } from "@modelcontextprotocol/server";
 import type { Authenticator } from "../../auth/authenticate.ts";
 import type { AuditWriter } from "../../audit/types.ts";
 import { createKeyedLimiter, type KeyedLimiter, type TakeResult } from "../../guard/rate_limit.ts";
+import { listenError } from "../listen_error.ts";
 import { log } from "../../log.ts";
 import type { PveApi } from "../../pve/types.ts";
 import { authGuard } from "./auth_guard.ts";
@@ -259,23 +260,28 @@ export async function listenHttp(opts: HttpListenOptions): Promise<HttpServerHan
     : undefined;
   let resolveListening: (addr: Deno.NetAddr) => void = () => {};
   const listening = new Promise<Deno.NetAddr>((r) => (resolveListening = r));
-  const server = Deno.serve({
-    hostname: opts.host,
-    port: opts.port,
-    ...(tls ?? {}),
-    onListen: (addr) => resolveListening(addr),
-    onError: (err) => {
-      log("http").error("HTTP request failed: {error}", { error: err instanceof Error ? err.message : String(err) });
-      return jsonRpcError(500, "Internal Server Error");
-    },
-  }, async (req, info) => {
-    const peer = (info.remoteAddr as Deno.NetAddr).hostname;
-    const exchange = new AbortController();
-    info.completed.then(() => exchange.abort(), () => exchange.abort());
-    const res = withCors(req, await handle(req, peer, exchange.signal));
-    opts.metrics?.httpResponse(res.status);
-    return res;
-  });
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: opts.host,
+      port: opts.port,
+      ...(tls ?? {}),
+      onListen: (addr) => resolveListening(addr),
+      onError: (err) => {
+        log("http").error("HTTP request failed: {error}", { error: err instanceof Error ? err.message : String(err) });
+        return jsonRpcError(500, "Internal Server Error");
+      },
+    }, async (req, info) => {
+      const peer = (info.remoteAddr as Deno.NetAddr).hostname;
+      const exchange = new AbortController();
+      info.completed.then(() => exchange.abort(), () => exchange.abort());
+      const res = withCors(req, await handle(req, peer, exchange.signal));
+      opts.metrics?.httpResponse(res.status);
+      return res;
+    });
+  } catch (e) {
+    throw listenError(e, "MCP endpoint", opts.host, opts.port, "--http-host / --http-port");
+  }
   const addr = await listening;
   const hostForUrl = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `${tls ? "https" : "http"}://${hostForUrl}:${addr.port}${opts.path}`;
