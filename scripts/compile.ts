@@ -278,12 +278,23 @@ export async function readVersion(root = ROOT): Promise<string> {
   return denoJson.version;
 }
 
-/** Rewrites src/version.ts from deno.json's version. */
+/**
+ * Writes deno.json's version into src/version.ts, the MCP Bundle manifest (packaging/mcpb/manifest.json) and the MCP
+ * Registry entry (server.json: its version and its image tag).
+ */
 export async function syncVersion(root = ROOT): Promise<string> {
   const version = await readVersion(root);
-  const path = join(root, "src", "version.ts");
-  const text = await Deno.readTextFile(path);
-  await Deno.writeTextFile(path, text.replace(/VERSION = "[^"]*"/, `VERSION = "${version}"`));
+  const edit = async (path: string, ...edits: [RegExp, string][]) => {
+    let text = await Deno.readTextFile(join(root, path));
+    for (const [pattern, replacement] of edits) text = text.replace(pattern, replacement);
+    await Deno.writeTextFile(join(root, path), text);
+  };
+  await edit("src/version.ts", [/VERSION = "[^"]*"/, `VERSION = "${version}"`]);
+  await edit("packaging/mcpb/manifest.json", [/"version": "[^"]*"/, `"version": "${version}"`]);
+  await edit("server.json", [/"version": "[^"]*"/, `"version": "${version}"`], [
+    /("identifier": "ghcr\.io\/[^":]+:)[^"]*"/,
+    `$1${version}"`,
+  ]);
   return version;
 }
 
@@ -299,7 +310,7 @@ Builds dist/pve-mcp-<version>-<target>[.exe] for each target, SHA256SUMS, an SBO
   --target T[,T…]            Targets (default: all six): ${TARGETS.join(", ")}
   --out-dir DIR              Output directory (default: dist, or dist/locked for the locked profile)
   --download                 Let deno compile download missing runtimes from dl.deno.land
-  --sync-version             Write deno.json's version into src/version.ts and exit
+  --sync-version             Write deno.json's version into src/version.ts, the MCPB manifest and server.json
   --entry FILE               Program entry (default: src/main.ts)
 ${PROFILE_ARG_HELP}
 
@@ -320,7 +331,10 @@ async function cli(args: string[]): Promise<number> {
     },
   });
   if (values.help) return console.log(HELP), 0;
-  if (values["sync-version"]) return console.log(`src/version.ts now says ${await syncVersion()}`), 0;
+  if (values["sync-version"]) {
+    return console.log(`src/version.ts, packaging/mcpb/manifest.json and server.json now say ${await syncVersion()}`),
+      0;
+  }
   const version = await readVersion();
   const { VERSION } = await import("../src/version.ts");
   if (VERSION !== version) {
