@@ -5,6 +5,7 @@
  */
 import type { CallClass } from "./modes.ts";
 import type { Principal } from "./principal.ts";
+import type { Effect } from "./effect.ts";
 
 /** MCP tool annotations; all four are required because the protocol's defaults are pessimistic. */
 export interface ToolAnnotations {
@@ -106,14 +107,6 @@ export interface RateLimiter {
   take(principal: string, cls: CallClass): { ok: true } | { ok: false; retryAfterSeconds: number };
 }
 
-/** What policy knows of the tool being called (a ToolDef satisfies it). */
-export interface PolicedTool {
-  name: string;
-  toolset: string;
-  /** Guest the call targets, for selectors and protection. */
-  target?: (args: never) => number | undefined;
-}
-
 /** What a policy check may look at. */
 export interface PolicyContext {
   principal: Principal;
@@ -123,13 +116,11 @@ export interface PolicyContext {
 
 /** Per-call policy beyond the tool filter (guest selectors, protection, confirmation). */
 export interface CallPolicy {
-  /** A reason to refuse, or undefined to go on. */
-  check(
-    tool: PolicedTool,
-    args: Record<string, unknown>,
-    cls: CallClass,
-    ctx: PolicyContext,
-  ): Promise<string | undefined>;
+  /**
+   * A reason to refuse, or undefined to go on. Decides on the call's effect alone (`tool` names the tool in
+   * messages): no policy rule may depend on which tool it is.
+   */
+  check(tool: string, effect: Effect, ctx: PolicyContext): Promise<string | undefined>;
 }
 
 /** An audit sink that drops events (tests and the demo without an audit path). */

@@ -25,6 +25,15 @@ export interface GuestTouch {
   role: GuestRole;
 }
 
+/** A call that acts inside a guest through its guest agent (needs the operator's opt-in of that guest). */
+export interface InGuest {
+  vmid: number;
+  /** `exec` runs a program; `files` reads or writes files. */
+  what: "exec" | "files";
+  /** exec: the program (`argv[0]`), matched exactly against the operator's allowlist. */
+  program?: string;
+}
+
 /** What a call does and what it touches. */
 export interface Effect {
   cls: CallClass;
@@ -41,6 +50,8 @@ export interface Effect {
   mass?: string;
   /** Set when some object the call touches cannot be determined: why (fail closed while anything is fenced). */
   undetermined?: string;
+  /** Set when the call runs a program or touches files inside a guest (guest agent). */
+  inGuest?: InGuest;
 }
 
 /** What a tool declares: the class plus whatever it touches (absent lists are empty). */

@@ -1,21 +1,22 @@
 /**
- * Per-call policy: the class of the call against the mode, guest selectors, protected guests, guest-agent exec
- * opt-in and program allowlist, and node-wide raw actions.
+ * Per-call policy, decided on the call's {@linkcode Effect} alone (never on the tool's name or arguments): the class
+ * against the mode, refusals, the guest-agent opt-in and program allowlist, and — while guest selectors or protected
+ * guests are configured — every guest, node and pool the call touches, failing closed on what cannot be determined.
  * @module
  */
 import {
-  type CallClass,
   type CallPolicy,
+  type Effect,
   effectiveMode,
   type GuestRef,
+  type GuestTouch,
+  type InGuest,
   type Mode,
   MODE_FOR_CLASS,
   modeAllows,
-  type PolicedTool,
   type PolicyContext,
 } from "../core/mod.ts";
 import { PveError } from "../pve/types.ts";
-import { findEndpoint, isPveMethod } from "../pve/contract.ts";
 import {
   describeSelector,
   type GuestSelector,
@@ -23,7 +24,6 @@ import {
   matchesSelector,
   parseVmidRange,
 } from "./guest_selector.ts";
-import { classifyRaw } from "../tools/raw_classes.ts";
 
 /** Which guests may run guest-agent commands, and which programs (config `policy.agentExec`). */
 export interface AgentExecSettings {
@@ -80,75 +80,141 @@ export function checkAgentOptIn(
     "PROXMOX_MCP_AGENT_EXEC_VMIDS or PROXMOX_MCP_AGENT_EXEC_TAGS (config policy.agentExec)";
 }
 
-/** The guest a call targets; a guest that does not exist yet (create) is known by its vmid only. */
-async function guestOf(vmid: number, ctx: PolicyContext): Promise<{ guest: GuestRef; exists: boolean }> {
+/** What a lookup of a vmid found: the guest, nothing (PVE confirms no guest has it), or a reason to refuse. */
+type Lookup = { ref: GuestRef } | { absent: true } | { refuse: string };
+
+/**
+ * Looks a guest up with the read credential. A guest that exists but that the read token cannot see, and a lookup
+ * that fails for any other reason, are reasons to refuse: never "not protected".
+ */
+async function lookup(vmid: number, ctx: PolicyContext): Promise<Lookup> {
   try {
-    return { guest: await ctx.cluster.guests.resolve(vmid, ctx.signal), exists: true };
+    return { ref: await ctx.cluster.guests.resolve(vmid, ctx.signal) };
   } catch (e) {
-    if (e instanceof PveError && e.kind === "not_found") {
+    if (e instanceof PveError && e.kind === "not_found") return { absent: true };
+    if (e instanceof PveError && e.kind === "not_visible") {
       return {
-        guest: { vmid, type: "qemu", node: "", name: "", status: "absent", template: false, tags: [] },
-        exists: false,
+        refuse: `guest ${vmid} exists but the read token cannot see it (it lacks VM.Audit on /vms/${vmid}), so ` +
+          "whether it is protected or selected cannot be checked: it is treated as protected",
       };
     }
-    throw e;
+    const why = e instanceof PveError ? e.message : "unexpected error";
+    return { refuse: `guest ${vmid} could not be looked up (${why}), so the call is refused` };
   }
 }
 
-function rawInfo(def: PolicedTool, args: Record<string, unknown>) {
-  if (def.toolset !== "raw" || typeof args.method !== "string" || typeof args.path !== "string") return undefined;
-  const method = args.method.toUpperCase();
-  if (!isPveMethod(method)) return undefined;
-  const match = findEndpoint(method, args.path);
-  const params = (args.params ?? {}) as Record<string, unknown>;
-  return classifyRaw(method, match?.endpoint.path, params);
+/** The guest-agent opt-in (and for exec, the program allowlist) of the guest a call acts inside. */
+async function checkInGuest(settings: AgentExecSettings | undefined, inGuest: InGuest, ctx: PolicyContext) {
+  const found = await lookup(inGuest.vmid, ctx);
+  if ("refuse" in found) return found.refuse;
+  const guest = "ref" in found ? found.ref : { vmid: inGuest.vmid, tags: [] };
+  return inGuest.what === "files"
+    ? checkAgentOptIn(settings, guest, "file access")
+    : checkAgentExec(settings, guest, inGuest.program === undefined ? [] : [inGuest.program]);
 }
 
 /**
- * A {@linkcode CallPolicy}: calls need the mode their class needs; changes may only touch guests the selector names
- * (when one is configured) and never protected guests; guest-agent exec (any `agent` tool call with an `argv`)
- * needs an opted-in guest and an allowlisted program; raw actions on every guest of a node are refused while
- * selectors or protection are configured (they would reach guests the operator fenced off).
+ * A {@linkcode CallPolicy}. Every call needs the mode its class needs; a refused effect is never sent; acting inside
+ * a guest needs its opt-in (and an allowlisted program). While a guest selector or protected guests are configured
+ * ("fenced"), a change must also:
+ * - determine everything it touches and name its guests (an `undetermined` or `mass` effect is refused);
+ * - touch only guests the selector names and none that are protected, whatever the role (target, source, volume
+ *   owner, pool member, or a new vmid: a new guest is matched by its vmid, its node and its pool). A guest the read
+ *   token cannot see, or that cannot be looked up, counts as protected;
+ * - name only nodes and pools the selector lists (when it lists any) and no protected node or pool: a guest is never
+ *   created on or moved to a node outside the selector, nor moved into or out of a protected pool.
+ * Storages are recorded in the effect but not fenced: selectors name guests, nodes and pools, not storages.
  */
 export function createPolicy(settings: PolicySettings): CallPolicy {
-  const fenced = !isEmptySelector(settings.guests) || !isEmptySelector(settings.protected);
-  return {
-    async check(def, args, cls: CallClass, ctx) {
-      const mode = effectiveMode(settings.mode, ctx.principal.mode);
-      const needed = MODE_FOR_CLASS[cls];
-      if (!modeAllows(mode, needed)) {
-        return `${def.name} with these arguments is a ${cls} action and needs mode ${needed}; this session runs in ${mode}`;
+  const sel = settings.guests;
+  const prot = settings.protected;
+  const selecting = !isEmptySelector(sel);
+  const protecting = !isEmptySelector(prot);
+  const fence = () =>
+    [selecting && `guests ${describeSelector(sel)}`, protecting && `protected ${describeSelector(prot)}`]
+      .filter(Boolean).join("; ");
+
+  function checkPlaces(eff: Effect): string | undefined {
+    for (const node of eff.nodes) {
+      if ((prot.nodes ?? []).includes(node)) return `node "${node}" is protected by the operator (${fence()})`;
+      if ((sel.nodes ?? []).length && !(sel.nodes ?? []).includes(node)) {
+        return `node "${node}" is outside the nodes this server may place or change guests on (${fence()})`;
       }
-      const vmid = def.target?.(args as never);
-      // Running programs and touching files inside a guest need the guest's opt-in (and, for programs, the allowlist).
-      const agentFile = def.toolset === "agent" && (args.action === "file_read" || args.action === "file_write");
-      if (def.toolset === "agent" && (Array.isArray(args.argv) || agentFile)) {
-        if (vmid === undefined) return `${def.name} acts inside a guest but names no guest`;
-        const { guest } = await guestOf(vmid, ctx);
-        const refused = agentFile
-          ? checkAgentOptIn(settings.agentExec, guest, "file access")
-          : checkAgentExec(settings.agentExec, guest, args.argv as string[]);
+    }
+    for (const pool of eff.pools) {
+      if (prot.pools.includes(pool)) {
+        return `pool "${pool}" is protected by the operator (${fence()}): no guest is moved into or out of it, ` +
+          "and it is never changed";
+      }
+      if (sel.pools.length && !sel.pools.includes(pool)) {
+        return `pool "${pool}" is outside the pools this server may change (${fence()})`;
+      }
+    }
+    return undefined;
+  }
+
+  async function checkGuest(g: GuestTouch, eff: Effect, ctx: PolicyContext): Promise<string | undefined> {
+    const found = await lookup(g.vmid, ctx);
+    if ("refuse" in found) return found.refuse;
+    const exists = "ref" in found;
+    // A guest that does not exist yet is known by its vmid and, when the call creates it, its node and pool.
+    const guest: GuestRef = exists ? found.ref : {
+      vmid: g.vmid,
+      type: "qemu",
+      node: g.role === "new" ? eff.nodes[0] ?? "" : "",
+      name: "",
+      status: "absent",
+      template: false,
+      tags: [],
+      ...(g.role === "new" && eff.pools[0] !== undefined ? { pool: eff.pools[0] } : {}),
+    };
+    const as = g.role === "target" ? "" : ` (the call names it as ${ROLE[g.role]})`;
+    if (protecting && matchesSelector(prot, guest)) {
+      return `guest ${g.vmid} is protected by the operator (${describeSelector(prot)}); it is never changed${as}`;
+    }
+    if (selecting && !matchesSelector(sel, guest)) {
+      const how = exists ? "" : g.role === "new" ? "; a new guest is matched by its vmid, node and pool" : "";
+      return `guest ${g.vmid} is outside the guests this server may change (${describeSelector(sel)})${as}${how}`;
+    }
+    return undefined;
+  }
+
+  return {
+    async check(tool, eff, ctx) {
+      const mode = effectiveMode(settings.mode, ctx.principal.mode);
+      const needed = MODE_FOR_CLASS[eff.cls];
+      if (!modeAllows(mode, needed)) {
+        return `${tool} with these arguments is a ${eff.cls} action and needs mode ${needed}; this session runs in ${mode}`;
+      }
+      if (eff.refuse !== undefined) return `${tool}: ${eff.refuse}`;
+      if (eff.inGuest) {
+        const refused = await checkInGuest(settings.agentExec, eff.inGuest, ctx);
         if (refused) return refused;
       }
-      if (cls === "read") return undefined;
-      if (fenced && rawInfo(def, args)?.mass) {
-        return `${def.name}: this endpoint acts on many guests at once, which is refused while guest selectors or ` +
-          "protected guests are configured; act on guests one by one";
+      if (eff.cls === "read" || !(selecting || protecting)) return undefined;
+      if (eff.mass !== undefined) {
+        return `${tool}: this call acts on many guests at once (${eff.mass}), which is refused while guest ` +
+          `selectors or protected guests are configured (${fence()}); act on guests one by one`;
       }
-      if (vmid === undefined) return undefined;
-      const { guest, exists } = await guestOf(vmid, ctx);
-      if (!isEmptySelector(settings.protected) && matchesSelector(settings.protected, guest)) {
-        return `guest ${vmid} is protected by the operator (${
-          describeSelector(settings.protected)
-        }); it is never changed`;
+      if (eff.undetermined !== undefined) {
+        return `${tool}: ${eff.undetermined}; a change whose targets cannot all be determined is refused while ` +
+          `guest selectors or protected guests are configured (${fence()})`;
       }
-      if (!isEmptySelector(settings.guests) && !matchesSelector(settings.guests, guest)) {
-        const why = exists ? "" : " (a new guest is matched by vmid only)";
-        return `guest ${vmid} is outside the guests this server may change (${
-          describeSelector(settings.guests)
-        })${why}`;
+      const place = checkPlaces(eff);
+      if (place) return place;
+      for (const g of eff.guests) {
+        const refused = await checkGuest(g, eff, ctx);
+        if (refused) return refused;
       }
       return undefined;
     },
   };
 }
+
+const ROLE: Record<GuestTouch["role"], string> = {
+  target: "its target",
+  new: "the vmid of the guest it creates",
+  source: "its source (copied or backed up)",
+  volume: "the owner of a volume it names",
+  member: "a guest joining or leaving a pool or group",
+};

@@ -56,9 +56,10 @@ function noWrites(api: PveApi): PveApi {
 }
 
 /** The tool's plan, or a generic one for tools that describe none. */
-async function planOf(def: ToolDef, args: Record<string, unknown>, ctx: ToolContext): Promise<ChangePlan> {
+async function planOf(call: PreparedCall, ctx: ToolContext): Promise<ChangePlan> {
+  const { def, args } = call;
   if (def.plan) return await def.plan(args as never, ctx);
-  const vmid = def.target?.(args as never);
+  const vmid = call.effect.guests.find((g) => g.role === "target")?.vmid;
   return {
     action: `${def.name}${typeof args.action === "string" ? ` ${args.action}` : ""}`,
     target: vmid === undefined ? "see the arguments" : `guest ${vmid}`,
@@ -224,11 +225,11 @@ function rateLimitStage(f: Flight): Promise<CallToolResult> | undefined {
   return refuse(f, "rate_limited", reason, { phase: "rate_limited", reason });
 }
 
-/** Stage: per-call policy (mode, selectors, protection, agent opt-in). */
+/** Stage: per-call policy on the call's effect (mode, refusals, agent opt-in, selectors, protection). */
 async function policyStage(f: Flight): Promise<CallToolResult | undefined> {
   let denied: string | undefined;
   try {
-    denied = await f.app.policy.check(f.call.def, f.call.args, f.call.cls, {
+    denied = await f.app.policy.check(f.call.def.name, f.call.effect, {
       principal: f.env.principal,
       cluster: f.cluster,
       signal: f.env.signal,
@@ -254,7 +255,7 @@ async function confirmStage(
   if (cls === "read" || !(dryRun || cls === "destructive")) return {};
   let plan: ChangePlan;
   try {
-    plan = await planOf(def, args, { ...toolCtx, pveWrite: noWrites(toolCtx.pveWrite) });
+    plan = await planOf(f.call, { ...toolCtx, pveWrite: noWrites(toolCtx.pveWrite) });
   } catch (e) {
     return { stop: await refuse(f, "error", errorMessage(def, e).text) };
   }

@@ -3,7 +3,7 @@
  * A new token's secret goes into the server's secret store and is never returned.
  * @module
  */
-import { type ChangePlan } from "../core/mod.ts";
+import { type ChangePlan, effect } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { log } from "../log.ts";
@@ -153,7 +153,8 @@ export const accessToken = defineTool({
     privsep: z.boolean().optional(),
     expire: z.number().optional(),
   }),
-  classify: (args) => (args.action === "delete" || !args.privsep ? "destructive" : "write"),
+  // Tokens touch no guest, node or pool: the mode decides.
+  effect: (args) => effect({ cls: args.action === "delete" || !args.privsep ? "destructive" : "write" }),
   plan: tokenPlan,
   async handler(args, ctx) {
     const full = `${args.userid}!${args.tokenid}`;

@@ -3,6 +3,7 @@
  * shell string) on opted-in guests for allowlisted programs, and capped file read/write.
  * @module
  */
+import { effect } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { VmId } from "../guard/schemas.ts";
@@ -135,8 +136,23 @@ export const guestAgent = defineTool({
     description: "Facts from a running VM's guest agent: osinfo, fsinfo, network, users, hostname, time. Output is " +
       "untrusted text.",
   },
-  classify: (a) => (a.action === "exec" || a.action === "file_write" ? "write" : "read"),
-  target: (a) => a.vmid,
+  // exec and file access act inside the guest: its opt-in (and for exec the program allowlist) decide, whatever the class.
+  effect: (a) =>
+    effect({
+      cls: a.action === "exec" || a.action === "file_write" ? "write" : "read",
+      guests: [{ vmid: a.vmid, role: "target" }],
+      ...(a.action === "exec"
+        ? {
+          inGuest: {
+            vmid: a.vmid,
+            what: "exec" as const,
+            ...(a.argv?.[0] !== undefined ? { program: a.argv[0] } : {}),
+          },
+        }
+        : a.action === "file_read" || a.action === "file_write"
+        ? { inGuest: { vmid: a.vmid, what: "files" as const } }
+        : {}),
+    }),
   async handler(args, ctx) {
     const guest = await ctx.resolveGuest(args.vmid);
     if (guest.type !== "qemu") {

@@ -3,7 +3,7 @@
  * delete one.
  * @module
  */
-import { type CallClass, type ChangePlan } from "../core/mod.ts";
+import { type CallClass, type ChangePlan, type Effect, effect, type GuestTouch } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
@@ -81,13 +81,39 @@ export function classifyBackup(args: Pick<BackupArgs, "action" | "force">): Call
 }
 
 /**
- * The guest a call changes, for selectors and protection: a backup in suspend/stop mode interrupts the guest, a
- * forced restore replaces it. A snapshot-mode backup only reads it; a plain restore makes a new guest.
+ * What a call touches. run: the guest (its source; the target when suspend/stop mode interrupts it) and the backup
+ * storage. delete: the guest the backup belongs to. restore: the backed-up guest (source), the vmid restored to (new,
+ * or the target it overwrites with force), the node and storage. A vmid or node left to run time, and a backup whose
+ * name does not say its guest, are undetermined.
  */
-export function backupTarget(args: Pick<BackupArgs, "action" | "mode" | "force" | "vmid">): number | undefined {
-  if (args.action === "run" && args.mode !== "snapshot") return args.vmid;
-  if (args.action === "restore" && args.force) return args.vmid;
-  return undefined;
+export function backupEffect(args: BackupArgs): Effect {
+  const cls = classifyBackup(args);
+  if (args.action === "list") return effect({ cls });
+  const storages = args.storage === undefined ? [] : [args.storage];
+  if (args.action === "run") {
+    if (args.vmid === undefined) return effect({ cls, storages, undetermined: "action=run names no vmid" });
+    return effect({
+      cls,
+      storages,
+      guests: [{ vmid: args.vmid, role: args.mode === "snapshot" ? "source" : "target" }],
+    });
+  }
+  const info = args.volume === undefined ? undefined : parseBackupVolume(args.volume);
+  if (!info) return effect({ cls, storages, undetermined: "the backup volume does not name its guest" });
+  storages.push(info.storage);
+  if (args.action === "delete") return effect({ cls, storages, guests: [{ vmid: info.vmid, role: "volume" }] });
+  const guests: GuestTouch[] = [{ vmid: info.vmid, role: "source" }];
+  const why: string[] = [];
+  if (args.vmid !== undefined) guests.push({ vmid: args.vmid, role: args.force ? "target" : "new" });
+  else why.push("the restored guest's vmid is picked at run time (next free): pass vmid");
+  if (args.node === undefined) why.push("the restored guest's node is picked at run time: pass node");
+  return effect({
+    cls,
+    storages,
+    guests,
+    nodes: args.node === undefined ? [] : [args.node],
+    ...(why.length ? { undetermined: why.join("; ") } : {}),
+  });
 }
 
 function need<K extends "vmid" | "volume">(args: BackupArgs, key: K): NonNullable<BackupArgs[K]> {
@@ -250,8 +276,7 @@ export const backup = defineTool({
     title: "List backups",
     description: "List backup volumes (newest first) of a VM/CT or on a storage.",
   },
-  classify: classifyBackup,
-  target: backupTarget,
+  effect: backupEffect,
   plan: backupPlan,
   async handler(args, ctx) {
     if (args.action === "list") return await listBackups(args, ctx);

@@ -3,7 +3,7 @@
  * and their changes (rule add/update/delete, options, alias and IP set entries).
  * @module
  */
-import { type ChangePlan } from "../core/mod.ts";
+import { type ChangePlan, type Effect, effect } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, VmId } from "../guard/schemas.ts";
@@ -291,6 +291,17 @@ async function changePlan(args: ChangeArgs, ctx: ToolContext): Promise<ChangePla
   return { action: `firewall ${args.action}`, target: `${scope.label}: ${req.path}`, current, effect };
 }
 
+/**
+ * A guest's firewall touches that guest, a node's that node; the cluster's rules, options, aliases and IP sets reach
+ * every node and guest (guest rules use its aliases and IP sets), so they count as acting on many guests.
+ */
+export function firewallEffect(args: ChangeArgs): Effect {
+  const cls = firewallClass(args);
+  if (args.vmid !== undefined) return effect({ cls, guests: [{ vmid: args.vmid, role: "target" }] });
+  if (args.node !== undefined) return effect({ cls, nodes: [args.node] });
+  return effect({ cls, mass: "the cluster firewall applies to every node and guest" });
+}
+
 /** `firewall_change`: changes firewall rules, options, aliases and IP sets of the cluster, a node or a guest. */
 export const firewallChange = defineTool({
   name: "firewall_change",
@@ -302,8 +313,7 @@ export const firewallChange = defineTool({
   privileges: ["Sys.Modify", "VM.Config.Network"],
   input: changeInput,
   output: z.object({ done: z.string(), path: z.string() }),
-  classify: firewallClass,
-  target: (args) => args.vmid,
+  effect: firewallEffect,
   plan: changePlan,
   async handler(args, ctx) {
     const scope = await firewallScope(args, ctx);

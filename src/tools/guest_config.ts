@@ -3,7 +3,7 @@
  * tags, boot behaviour, cloud-init). Anything else (devices, raw args, hookscripts, passthrough) is out of reach.
  * @module
  */
-import { type GuestRef } from "../core/mod.ts";
+import { effect, type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { Tag, VmId } from "../guard/schemas.ts";
@@ -150,7 +150,8 @@ export const guestConfig = defineTool({
     deleted: z.array(z.string()),
     pending: z.array(z.string()).optional(),
   }),
-  target: (args) => args.vmid,
+  // Only allowlisted keys: no disk, device or volume key can name another guest's volume here.
+  effect: (args) => effect({ cls: "write", guests: [{ vmid: args.vmid, role: "target" }] }),
   async handler(args, ctx) {
     const ref = await ctx.resolveGuest(args.vmid);
     const secrets = await resolveSecrets(args, ctx);

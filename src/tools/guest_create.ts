@@ -4,7 +4,7 @@
  * CPU, memory, network and cloud-init settings. The vmid defaults to the next free one.
  * @module
  */
-import { type GuestRef } from "../core/mod.ts";
+import { type Effect, effect, type GuestRef, type GuestTouch } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, PoolId, StorageId, Tag, VmId, VolumeId } from "../guard/schemas.ts";
@@ -28,6 +28,7 @@ import {
   SecretArg,
 } from "./guest_common.ts";
 import { SnapName } from "./snapshots.ts";
+import { volumeGuest } from "./storage.ts";
 
 /** `dhcp` or an IPv4 address with prefix, e.g. `10.0.0.5/24`. */
 const IpArg = matching(/^(dhcp|(\d{1,3}\.){3}\d{1,3}\/\d{1,2})$/, "must be dhcp or an address like 10.0.0.5/24", 18);
@@ -68,6 +69,37 @@ type FreshArgs = CreateArgs & { type: "qemu" | "lxc"; node: string };
 export interface ResolvedSecrets {
   password?: string;
   sshKeys?: string;
+}
+
+/**
+ * What a create or clone touches: the new vmid (role `new`), its node, storages and pool, a clone's source, and the
+ * guest owning any volume it attaches (an ISO or OS template named like another guest's disk reads that disk). A vmid
+ * left to PVE (next free) and a clone's node left to the source are known only at run time: undetermined.
+ */
+export function createEffect(args: CreateArgs): Effect {
+  const guests: GuestTouch[] = [];
+  const why: string[] = [];
+  if (args.vmid !== undefined) guests.push({ vmid: args.vmid, role: "new" });
+  else why.push("the new guest's vmid is picked at run time (next free): pass vmid");
+  if (args.source !== undefined) guests.push({ vmid: args.source, role: "source" });
+  if (args.node === undefined) why.push("the new guest's node is picked at run time: pass node");
+  const storages = new Set<string>();
+  if (args.storage !== undefined || args.source === undefined) storages.add(args.storage ?? "local-lvm");
+  for (const volume of [args.iso, args.ostemplate]) {
+    if (volume === undefined) continue;
+    storages.add(volume.slice(0, volume.indexOf(":")));
+    const owner = volumeGuest(volume);
+    if (owner === "unknown") why.push(`which guest owns volume "${volume.slice(0, 80)}" cannot be told from its name`);
+    else if (owner !== "none") guests.push({ vmid: owner, role: "volume" });
+  }
+  return effect({
+    cls: "write",
+    guests,
+    nodes: args.node === undefined ? [] : [args.node],
+    storages: [...storages],
+    pools: args.pool === undefined ? [] : [args.pool],
+    ...(why.length ? { undetermined: why.join("; ") } : {}),
+  });
 }
 
 function refuse(args: CreateArgs, keys: (keyof CreateArgs)[], why: string): void {
@@ -280,8 +312,7 @@ export const guestCreate = defineTool({
   ],
   input: Input,
   output: TaskResult.extend({ vmid: z.number(), node: z.string() }),
-  // A clone's source is read in full (its disks are copied), so it must be a guest this server may use.
-  target: (args) => args.source,
+  effect: createEffect,
   async handler(args, ctx) {
     checkNetwork(args);
     const src = args.source === undefined ? undefined : await ctx.resolveGuest(args.source);

@@ -2,7 +2,7 @@
  * Guest devices: `guest_disk` (grow, move to another storage) and `guest_nic` (add, update, remove network devices).
  * @module
  */
-import { type GuestRef } from "../core/mod.ts";
+import { effect, type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool } from "./registry.ts";
 import { StorageId, VmId } from "../guard/schemas.ts";
@@ -83,7 +83,12 @@ export const guestDisk = defineTool({
   privileges: ["VM.Config.Disk", "Datastore.AllocateSpace"],
   input: DiskInput,
   output: TaskResult.extend({ vmid: z.number(), disk: z.string() }),
-  target: (args) => args.vmid,
+  effect: (args) =>
+    effect({
+      cls: "write",
+      guests: [{ vmid: args.vmid, role: "target" }],
+      storages: args.action === "move" && args.storage !== undefined ? [args.storage] : [],
+    }),
   async handler(args, ctx) {
     const ref = await ctx.resolveGuest(args.vmid);
     checkDiskType(ref, args.disk);
@@ -214,7 +219,7 @@ export const guestNic = defineTool({
   privileges: ["VM.Config.Network", "SDN.Use"],
   input: NicInput,
   output: z.object({ vmid: z.number(), nic: z.string(), value: z.string().optional() }),
-  target: (args) => args.vmid,
+  effect: (args) => effect({ cls: "write", guests: [{ vmid: args.vmid, role: "target" }] }),
   async handler(args, ctx) {
     const ref = await ctx.resolveGuest(args.vmid);
     const config = await readConfig(ctx, ref);

@@ -3,7 +3,7 @@
  * Clones are made by `guest_create` with a source.
  * @module
  */
-import { type CallClass, type ChangePlan, type GuestRef } from "../core/mod.ts";
+import { type CallClass, type ChangePlan, type Effect, effect, type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
@@ -29,6 +29,20 @@ type ManageArgs = z.infer<typeof ManageInput>;
 export function classifyManage(args: Pick<ManageArgs, "action">): CallClass {
   if (args.action === "nextid") return "read";
   return args.action === "migrate" ? "write" : "destructive";
+}
+
+/** What a call touches: the guest, and for a migration its target node and storage. */
+export function manageEffect(args: ManageArgs): Effect {
+  const cls = classifyManage(args);
+  if (args.action === "nextid") return effect({ cls });
+  if (args.vmid === undefined) return effect({ cls, undetermined: `action=${args.action} names no vmid` });
+  const migrate = args.action === "migrate";
+  return effect({
+    cls,
+    guests: [{ vmid: args.vmid, role: "target" }],
+    nodes: migrate && args.target_node !== undefined ? [args.target_node] : [],
+    storages: migrate && args.target_storage !== undefined ? [args.target_storage] : [],
+  });
 }
 
 function needVmid(args: ManageArgs): number {
@@ -88,8 +102,7 @@ export const guestManage = defineTool({
   adminPrivileges: ["VM.Allocate"], // delete, template
   input: ManageInput,
   output: TaskResult.partial().extend({ vmid: z.number(), node: z.string().optional() }),
-  classify: classifyManage,
-  target: (args) => (args.action === "nextid" ? undefined : args.vmid),
+  effect: manageEffect,
   plan: managePlan,
   async handler(args, ctx) {
     if (args.action === "nextid") {

@@ -2,7 +2,7 @@
  * `guest_power`: one tool for every power action of VMs and containers.
  * @module
  */
-import { type CallClass, type ChangePlan, type GuestRef } from "../core/mod.ts";
+import { type CallClass, type ChangePlan, effect, type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { VmId } from "../guard/schemas.ts";
@@ -107,8 +107,7 @@ export const guestPower = defineTool({
   privileges: ["VM.PowerMgmt"],
   input: Input,
   output: TaskResult,
-  classify: classifyPower,
-  target: (args) => args.vmid,
+  effect: (args) => effect({ cls: classifyPower(args), guests: [{ vmid: args.vmid, role: "target" }] }),
   plan: powerPlan,
   async handler(args, ctx) {
     const ref = await ctx.resolveGuest(args.vmid);

@@ -145,7 +145,6 @@ export const guestInfo = defineTool({
     config: z.record(z.string(), z.unknown()).optional(),
     notes: z.object({ untrusted: z.literal(true), text: z.string() }).optional(),
   }),
-  target: (args) => args.vmid,
   async handler(args, ctx) {
     const ref = await ctx.resolveGuest(args.vmid);
     const base = `/nodes/${ref.node}/${ref.type}/${ref.vmid}`;

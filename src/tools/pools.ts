@@ -3,7 +3,7 @@
  * Membership changes name one guest per call, so guest selectors and protection apply to it.
  * @module
  */
-import { type ChangePlan } from "../core/mod.ts";
+import { type ChangePlan, effect } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { PoolId, StorageId, VmId } from "../guard/schemas.ts";
@@ -91,8 +91,14 @@ export const poolChange = defineTool({
   privileges: ["Pool.Allocate"],
   input: changeInput,
   output: z.object({ done: z.string() }),
-  classify: (args) => (args.action === "delete" ? "destructive" : "write"),
-  target: (args) => (args.action === "update" ? args.vmid : undefined),
+  // The pool itself, and on update the guest that joins or leaves it (a guest in another pool is moved out of that one).
+  effect: (args) =>
+    effect({
+      cls: args.action === "delete" ? "destructive" : "write",
+      pools: [args.poolid],
+      guests: args.action === "update" && args.vmid !== undefined ? [{ vmid: args.vmid, role: "member" }] : [],
+      storages: args.action === "update" && args.storage !== undefined ? [args.storage] : [],
+    }),
   plan: changePlan,
   async handler(args, ctx) {
     const req = (method: "POST" | "PUT" | "DELETE", params: Obj) =>

@@ -4,7 +4,7 @@
  * more than the mode allows; destructive calls are planned and confirmed like any other destructive tool.
  * @module
  */
-import { type ChangePlan } from "../core/mod.ts";
+import { type ChangePlan, effect } from "../core/mod.ts";
 import { z } from "zod";
 import { type Endpoint, findEndpoint, isPveMethod, matchPath, validateParams } from "../pve/contract.ts";
 import { type PveApi, PveError, type PveMethod, type PveParamValue } from "../pve/types.ts";
@@ -154,16 +154,18 @@ export const pveApi = defineTool({
   privileges: ["Sys.Audit", "VM.Audit", "Datastore.Audit"],
   input: Input,
   output: Output,
-  classify(args) {
+  effect(args) {
     const method = args.method.toUpperCase();
-    if (!isPveMethod(method)) return "destructive";
+    if (!isPveMethod(method)) return effect({ cls: "destructive", why: "unknown method" });
     const m = findEndpoint(method, args.path);
-    return classifyRaw(method, m?.endpoint.path, args.params ?? {}).cls;
-  },
-  target(args) {
-    const method = args.method.toUpperCase();
-    const m = isPveMethod(method) ? findEndpoint(method, args.path) : undefined;
-    return m ? rawTarget(m.pathParams, args.params ?? {}) : undefined;
+    const raw = classifyRaw(method, m?.endpoint.path, args.params ?? {});
+    const vmid = m ? rawTarget(m.pathParams, args.params ?? {}) : undefined;
+    return effect({
+      cls: raw.cls,
+      why: raw.why,
+      guests: vmid === undefined ? [] : [{ vmid, role: "target" }],
+      ...(raw.mass ? { mass: raw.why } : {}),
+    });
   },
   async plan(args, ctx): Promise<ChangePlan> {
     const c = check(args);

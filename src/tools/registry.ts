@@ -77,13 +77,10 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
     title?: string;
     description?: string;
   };
-  /** Class of one call; by default derived from the annotations. */
-  classify?: (args: z.infer<I>) => CallClass;
-  /** Guest the call targets, for selectors and protection. */
-  target?: (args: z.infer<I>) => number | undefined;
   /**
-   * What a call does and touches (class, guests, nodes, storages, pools), as data: policy decides on this alone.
-   * Absent: the class from {@linkcode classify} (or the annotations) and the guest from {@linkcode target}.
+   * What a call does and touches (class, guests, nodes, storages, pools, a program run inside a guest), as data: policy
+   * decides on this alone. Required for every tool that can change something; absent, a call's class comes from the
+   * annotations and it touches nothing.
    */
   effect?: (args: z.infer<I>) => Effect;
   /**
@@ -101,24 +98,22 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodType>(def: Tool
   return def;
 }
 
-/** The class of a call: the tool's own rule, else its annotations. */
-export function classOf(def: ToolDef, args: unknown): CallClass {
-  if (def.classify) return def.classify(args as never);
-  if (def.annotations.readOnlyHint) return "read";
-  return def.annotations.destructiveHint ? "destructive" : "write";
-}
-
-/** The effect of a call: the tool's own declaration, else its class and target guest. */
+/** The effect of a call: the tool's own declaration, else the class its annotations give and nothing touched. */
 export function effectOf(def: ToolDef, args: unknown): Effect {
   if (def.effect) return def.effect(args as never);
-  const vmid = def.target?.(args as never);
-  return effect({ cls: classOf(def, args), guests: vmid === undefined ? [] : [{ vmid, role: "target" }] });
+  const cls: CallClass = def.annotations.readOnlyHint
+    ? "read"
+    : def.annotations.destructiveHint
+    ? "destructive"
+    : "write";
+  return effect({ cls });
 }
 
 /** The most powerful class any call of the tool can have (decides whether it is listed in a mode). */
 export function minimumClass(def: ToolDef): CallClass {
   if (def.annotations.readOnlyHint) return "read";
-  return def.annotations.destructiveHint && !def.classify ? "destructive" : "write";
+  // A tool that declares its effect decides per call; its destructive calls are refused below admin by policy.
+  return def.annotations.destructiveHint && !def.effect ? "destructive" : "write";
 }
 
 /** Settings that decide which tools exist for a session. */

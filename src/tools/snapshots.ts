@@ -2,7 +2,7 @@
  * `snapshot`: list, create (with or without RAM), roll back to, or delete guest snapshots.
  * @module
  */
-import { type CallClass, type ChangePlan, type GuestRef } from "../core/mod.ts";
+import { type CallClass, type ChangePlan, effect, type GuestRef } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { VmId } from "../guard/schemas.ts";
@@ -159,8 +159,7 @@ export const snapshot = defineTool({
     title: "List snapshots",
     description: "List the snapshots of a VM/CT (parent chain, oldest first).",
   },
-  classify: classifySnapshot,
-  target: (args) => args.vmid,
+  effect: (args) => effect({ cls: classifySnapshot(args), guests: [{ vmid: args.vmid, role: "target" }] }),
   plan: snapshotPlan,
   async handler(args, ctx) {
     const ref = await ctx.resolveGuest(args.vmid);

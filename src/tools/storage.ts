@@ -2,7 +2,7 @@
  * Storage tools: list, status and content (read); ISO/template download and volume deletion (changes).
  * @module
  */
-import { type ChangePlan } from "../core/mod.ts";
+import { type ChangePlan, type Effect, effect } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, StorageId, VmId, VolumeId } from "../guard/schemas.ts";
@@ -190,9 +190,20 @@ export function parseChecksum(value: string): { algorithm: string; hex: string }
  */
 export function volumeOwner(volume: string): number | undefined {
   const name = volume.includes(":") ? volume.slice(volume.indexOf(":") + 1) : volume;
-  const m = /^(?:\d+\/)?(?:vm|base|subvol|basevol)-(\d{3,9})-/.exec(name) ??
+  const m = /^(?:\d+\/)?(?:vm|base|subvol|basevol)-(\d{3,9})-/.exec(name) ?? /^(\d{3,9})\//.exec(name) ??
     /^backup\/vzdump-(?:qemu|lxc|openvz)-(\d{3,9})-/.exec(name) ?? /^backup\/(?:vm|ct)\/(\d{3,9})\//.exec(name);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The guest a volume belongs to, for effects: its vmid, `"none"` for content that belongs to no guest (ISO images,
+ * container templates, snippets, import files), or `"unknown"` when the name does not say (fail closed).
+ */
+export function volumeGuest(volume: string): number | "none" | "unknown" {
+  const owner = volumeOwner(volume);
+  if (owner !== undefined) return owner;
+  const name = volume.includes(":") ? volume.slice(volume.indexOf(":") + 1) : volume;
+  return /^(iso|vztmpl|snippets|import)\/[^/]+$/.test(name) ? "none" : "unknown";
 }
 
 const volumeInput = z.object({
@@ -207,6 +218,22 @@ const volumeInput = z.object({
   wait: WaitArg,
 }).strict();
 type VolumeArgs = z.infer<typeof volumeInput>;
+
+/** download writes a file onto a storage; delete removes a volume (and names the guest that owns it). */
+export function volumeEffect(args: VolumeArgs): Effect {
+  if (args.action === "download") return effect({ cls: "write", storages: [args.storage] });
+  const storages = [args.storage];
+  if (args.volume === undefined) return effect({ cls: "destructive", storages, undetermined: "no volume is named" });
+  const owner = volumeGuest(args.volume);
+  if (owner === "unknown") {
+    return effect({
+      cls: "destructive",
+      storages,
+      undetermined: `which guest owns volume "${args.volume.slice(0, 80)}" cannot be told from its name`,
+    });
+  }
+  return effect({ cls: "destructive", storages, guests: owner === "none" ? [] : [{ vmid: owner, role: "volume" }] });
+}
 
 function volumePath(args: VolumeArgs): string {
   const volume = args.volume ?? need("volume", "storage_volume delete");
@@ -260,8 +287,7 @@ export const storageVolume = defineTool({
   adminPrivileges: ["Datastore.Allocate"], // delete
   input: volumeInput,
   output: TaskResult,
-  classify: (args) => (args.action === "delete" ? "destructive" : "write"),
-  target: (args) => (args.action === "delete" && args.volume ? volumeOwner(args.volume) : undefined),
+  effect: volumeEffect,
   plan: volumePlan,
   async handler(args, ctx) {
     if (args.action === "delete") {

@@ -2,6 +2,7 @@
  * Task tools: list recent tasks, a task's status or log, wait for a task (read); stop a running task (change).
  * @module
  */
+import { effect } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool } from "./registry.ts";
 import { NodeName, VmId } from "../guard/schemas.ts";
@@ -154,7 +155,12 @@ export const taskStop = defineTool({
   privileges: ["Sys.Modify"],
   input: z.object({ upid: UpidArg }).strict(),
   output: z.object({ upid: z.string(), stopped: z.boolean(), status: z.string(), exitstatus: z.string().optional() }),
-  target: (args) => upidGuest(args.upid),
+  effect: (args) => {
+    const vmid = upidGuest(args.upid);
+    return vmid === undefined
+      ? effect({ cls: "write", undetermined: "the task names no guest, so what stopping it affects cannot be told" })
+      : effect({ cls: "write", guests: [{ vmid, role: "target" }] });
+  },
   async handler({ upid }, ctx) {
     const { data } = await ctx.pve.request<Obj>({
       method: "GET",

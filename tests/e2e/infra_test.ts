@@ -297,97 +297,27 @@ Deno.test("e2e: infrastructure tools against the simulator", async (t) => {
     });
 
     await t.step("firewall_change: rules, options, aliases and IP sets at each scope, with plans", async () => {
-      ok(
-        await c("firewall_change", {
-          action: "rule_add",
-          fields: { type: "in", action: "ACCEPT", proto: "tcp", dport: "443" },
-          comment: "https",
-        }),
-        "rule_add",
-      );
-      let rules = table(await c("firewall_info"), "rules");
-      assertEquals([col(rules, "dport")[0], col(rules, "comment")[0], col(rules, "enable")[0]], ["443", "https", 1]);
-      ok(
-        await c("firewall_change", { action: "rule_update", pos: 0, fields: { dport: "8443", enable: 0 } }),
-        "rule_update",
-      );
-      rules = table(await c("firewall_info"), "rules");
-      assertEquals([col(rules, "dport")[0], col(rules, "enable")[0]], ["8443", 0]);
-      let mark = sim.requests.length;
-      const dry = ok(await c("firewall_change", { action: "rule_delete", pos: 0, dry_run: true }), "dry run");
-      assert(String((dry.dry_run as Out).current).includes("dport=8443"), JSON.stringify(dry));
-      assertEquals(writesSince(sim, mark), [], "dry run changed nothing");
-      ok(await c("firewall_change", { action: "rule_delete", pos: 0 }), "rule_delete");
-      assert(!col(table(await c("firewall_info"), "rules"), "dport").includes("8443"), "deleted");
-      mark = sim.requests.length;
+      // The cluster firewall reaches every guest: while a guest is protected, a change to it is refused unsent.
+      const before = sim.requests.length;
       fails(
-        await c("firewall_change", {
-          action: "rule_add",
-          fields: { type: "in", action: "ACCEPT", dport: "22", proto: "tcp", bogus: "1" },
-        }),
-        /bogus: property is not defined/,
-        "unknown field",
+        await c("firewall_change", { action: "rule_add", fields: { type: "in", action: "ACCEPT", dport: "22" } }),
+        /acts on many guests at once/,
+        "cluster scope while a guest is protected",
       );
-      assertEquals(writesSince(sim, mark), [], "refused before sending");
-
-      ok(
-        await c("firewall_change", { action: "options_set", fields: { log_ratelimit: "enable=1,rate=5/second" } }),
-        "opts",
-      );
-      ok(await c("firewall_change", { action: "options_set", fields: { enable: 1, policy_in: "DROP" } }), "risky opts");
-      assertEquals(table(await c("firewall_info", { view: "options" }), "options").info?.enable, 1);
-
-      ok(
-        await c("firewall_change", { action: "alias_add", name: "dbserver", cidr: "10.0.0.50", comment: "db" }),
-        "alias_add",
-      );
-      ok(await c("firewall_change", { action: "alias_update", name: "dbserver", cidr: "10.0.0.51" }), "alias_update");
-      assert(
-        col(table(await c("firewall_info", { view: "aliases" }), "aliases"), "cidr").includes("10.0.0.51"),
-        "updated",
-      );
-      ok(await c("firewall_change", { action: "alias_delete", name: "dbserver" }), "alias_delete");
-
-      ok(await c("firewall_change", { action: "ipset_create", name: "backup_hosts" }), "ipset_create");
-      ok(
-        await c("firewall_change", {
-          action: "ipset_add",
-          name: "backup_hosts",
-          cidr: "10.9.0.0/16",
-          fields: { nomatch: false },
-        }),
-        "add",
-      );
-      assertEquals(col(table(await c("firewall_info", { view: "ipsets", name: "backup_hosts" }), "e"), "cidr"), [
-        "10.9.0.0/16",
-      ]);
-      fails(await c("firewall_change", { action: "ipset_delete", name: "backup_hosts" }), /is not empty/, "non-empty");
-      ok(await c("firewall_change", { action: "ipset_remove", name: "backup_hosts", cidr: "10.9.0.0/16" }), "remove");
-      ok(await c("firewall_change", { action: "ipset_delete", name: "backup_hosts" }), "ipset_delete");
-
-      ok(
-        await c("firewall_change", {
-          action: "rule_add",
-          node: "pve1",
-          fields: { type: "in", action: "ACCEPT", macro: "SSH", enable: 1 },
-        }),
-        "node rule",
-      );
-      ok(
-        await c("firewall_change", {
-          action: "rule_add",
-          vmid: 104,
-          fields: { type: "in", action: "ACCEPT", macro: "HTTP", enable: 1 },
-        }),
-        "guest rule",
-      );
-      assertEquals(col(table(await c("firewall_info", { vmid: 104 }), "guest rules"), "macro")[0], "HTTP");
-      ok(await c("firewall_change", { action: "alias_add", vmid: 100, name: "peer", cidr: "10.0.0.7" }), "guest alias");
-      fails(
-        await c("firewall_change", { action: "rule_add", vmid: 111, fields: { type: "in", action: "DROP" } }),
-        /guest 111 is protected/,
-        "protected guest",
-      );
+      assertEquals(writesSince(sim, before), [], "nothing sent");
+      // The rest runs on a second server over the same simulator without protected guests.
+      const open = await startStack({
+        sim,
+        mode: "admin",
+        env: { PROXMOX_MCP_CONFIRM_WITHOUT_ELICITATION: "allow", PROXMOX_MCP_TOOLSETS: "firewall" },
+      });
+      const protectedServer = c;
+      const c2 = (name: string, args: Record<string, unknown> = {}) => call(open.client, name, args);
+      try {
+        await firewallSteps(c2, protectedServer, sim);
+      } finally {
+        await open.close();
+      }
     });
 
     await t.step("access_info and access_token: views; token create needs a secret store; delete", async () => {
@@ -477,3 +407,106 @@ Deno.test("e2e: infrastructure tools against the simulator", async (t) => {
     await stack.close();
   }
 });
+
+/** The firewall_change steps: `c` talks to a server without protected guests, `protectedServer` to one with 111. */
+async function firewallSteps(
+  c: (name: string, args?: Record<string, unknown>) => Promise<Res>,
+  protectedServer: (name: string, args?: Record<string, unknown>) => Promise<Res>,
+  sim: Sim,
+) {
+  ok(
+    await c("firewall_change", {
+      action: "rule_add",
+      fields: { type: "in", action: "ACCEPT", proto: "tcp", dport: "443" },
+      comment: "https",
+    }),
+    "rule_add",
+  );
+  let rules = table(await c("firewall_info"), "rules");
+  assertEquals([col(rules, "dport")[0], col(rules, "comment")[0], col(rules, "enable")[0]], ["443", "https", 1]);
+  ok(
+    await c("firewall_change", { action: "rule_update", pos: 0, fields: { dport: "8443", enable: 0 } }),
+    "rule_update",
+  );
+  rules = table(await c("firewall_info"), "rules");
+  assertEquals([col(rules, "dport")[0], col(rules, "enable")[0]], ["8443", 0]);
+  let mark = sim.requests.length;
+  const dry = ok(await c("firewall_change", { action: "rule_delete", pos: 0, dry_run: true }), "dry run");
+  assert(String((dry.dry_run as Out).current).includes("dport=8443"), JSON.stringify(dry));
+  assertEquals(writesSince(sim, mark), [], "dry run changed nothing");
+  ok(await c("firewall_change", { action: "rule_delete", pos: 0 }), "rule_delete");
+  assert(!col(table(await c("firewall_info"), "rules"), "dport").includes("8443"), "deleted");
+  mark = sim.requests.length;
+  fails(
+    await c("firewall_change", {
+      action: "rule_add",
+      fields: { type: "in", action: "ACCEPT", dport: "22", proto: "tcp", bogus: "1" },
+    }),
+    /bogus: property is not defined/,
+    "unknown field",
+  );
+  assertEquals(writesSince(sim, mark), [], "refused before sending");
+
+  ok(
+    await c("firewall_change", { action: "options_set", fields: { log_ratelimit: "enable=1,rate=5/second" } }),
+    "opts",
+  );
+  ok(await c("firewall_change", { action: "options_set", fields: { enable: 1, policy_in: "DROP" } }), "risky opts");
+  assertEquals(table(await c("firewall_info", { view: "options" }), "options").info?.enable, 1);
+
+  ok(
+    await c("firewall_change", { action: "alias_add", name: "dbserver", cidr: "10.0.0.50", comment: "db" }),
+    "alias_add",
+  );
+  ok(await c("firewall_change", { action: "alias_update", name: "dbserver", cidr: "10.0.0.51" }), "alias_update");
+  assert(
+    col(table(await c("firewall_info", { view: "aliases" }), "aliases"), "cidr").includes("10.0.0.51"),
+    "updated",
+  );
+  ok(await c("firewall_change", { action: "alias_delete", name: "dbserver" }), "alias_delete");
+
+  ok(await c("firewall_change", { action: "ipset_create", name: "backup_hosts" }), "ipset_create");
+  ok(
+    await c("firewall_change", {
+      action: "ipset_add",
+      name: "backup_hosts",
+      cidr: "10.9.0.0/16",
+      fields: { nomatch: false },
+    }),
+    "add",
+  );
+  assertEquals(col(table(await c("firewall_info", { view: "ipsets", name: "backup_hosts" }), "e"), "cidr"), [
+    "10.9.0.0/16",
+  ]);
+  fails(await c("firewall_change", { action: "ipset_delete", name: "backup_hosts" }), /is not empty/, "non-empty");
+  ok(await c("firewall_change", { action: "ipset_remove", name: "backup_hosts", cidr: "10.9.0.0/16" }), "remove");
+  ok(await c("firewall_change", { action: "ipset_delete", name: "backup_hosts" }), "ipset_delete");
+
+  ok(
+    await c("firewall_change", {
+      action: "rule_add",
+      node: "pve1",
+      fields: { type: "in", action: "ACCEPT", macro: "SSH", enable: 1 },
+    }),
+    "node rule",
+  );
+  ok(
+    await c("firewall_change", {
+      action: "rule_add",
+      vmid: 104,
+      fields: { type: "in", action: "ACCEPT", macro: "HTTP", enable: 1 },
+    }),
+    "guest rule",
+  );
+  assertEquals(col(table(await c("firewall_info", { vmid: 104 }), "guest rules"), "macro")[0], "HTTP");
+  ok(await c("firewall_change", { action: "alias_add", vmid: 100, name: "peer", cidr: "10.0.0.7" }), "guest alias");
+  fails(
+    await protectedServer("firewall_change", {
+      action: "rule_add",
+      vmid: 111,
+      fields: { type: "in", action: "DROP" },
+    }),
+    /guest 111 is protected/,
+    "protected guest",
+  );
+}

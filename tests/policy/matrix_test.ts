@@ -5,6 +5,7 @@
  */
 import {
   type CallClass,
+  effect,
   type Mode,
   MODE_FOR_CLASS,
   modeAllows,
@@ -15,7 +16,7 @@ import {
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { z } from "zod";
 import { ALL_TOOLS } from "../../src/tools/all.ts";
-import { classOf, type ToolDef, unavailableReason } from "../../src/tools/registry.ts";
+import { effectOf, type ToolDef, unavailableReason } from "../../src/tools/registry.ts";
 import { createPolicy, type PolicySettings } from "../../src/policy/policy.ts";
 import { type GuestSelector } from "../../src/policy/guest_selector.ts";
 import { clusterHandle } from "../../src/server/app.ts";
@@ -188,9 +189,10 @@ Deno.test("policy matrix: every tool × action × mode × selector case is allow
           };
           const policy = createPolicy(settings);
           for (const args of samples) {
-            const cls: CallClass = classOf(def, args);
+            const eff = effectOf(def, args);
+            const cls: CallClass = eff.cls;
             const principal: Principal = { id: "matrix", transport: "stdio" };
-            const reason = await policy.check(def, args, cls, { principal, cluster, signal });
+            const reason = await policy.check(def.name, eff, { principal, cluster, signal });
             const what = `${def.name} ${JSON.stringify(args)} in ${mode} with ${sel.name}`;
             cases++;
             const needed = MODE_FOR_CLASS[cls];
@@ -202,18 +204,22 @@ Deno.test("policy matrix: every tool × action × mode × selector case is allow
               );
               continue;
             }
-            const target = def.target?.(args as never);
-            const mass = def.name === "pve_api" && args.path === "/nodes/pve1/stopall";
-            if (cls === "read") {
+            const touches = eff.guests.some((g) => g.vmid === VMID);
+            const fenced = sel.guests !== EMPTY || sel.protected !== EMPTY;
+            if (eff.refuse !== undefined) {
+              ok(reason?.includes(eff.refuse), `${what}: a refused effect was allowed: ${reason}`);
+            } else if (cls === "read") {
               deepStrictEqual(reason, undefined, `${what}: a read was denied`);
-            } else if (mass && sel.effect === undefined && sel.guests === EMPTY && sel.protected === EMPTY) {
+            } else if (!fenced) {
               deepStrictEqual(reason, undefined, `${what}: denied without selectors`);
-            } else if (mass) {
-              ok(reason?.includes("many guests at once"), `${what}: node-wide action not refused: ${reason}`);
-            } else if (target === VMID && sel.effect === "outside") {
-              ok(reason?.includes(`guest ${VMID} is outside`), `${what}: ${reason}`);
-            } else if (target === VMID && sel.effect === "protected") {
-              ok(reason?.includes(`guest ${VMID} is protected`), `${what}: ${reason}`);
+            } else if (eff.mass !== undefined) {
+              ok(reason?.includes("many guests at once"), `${what}: a mass action was not refused: ${reason}`);
+            } else if (eff.undetermined !== undefined) {
+              ok(reason?.includes("cannot all be determined"), `${what}: an undetermined change passed: ${reason}`);
+            } else if (touches && sel.effect === "outside") {
+              ok(reason?.includes(`guest ${VMID}`) && reason.includes("is outside"), `${what}: ${reason}`);
+            } else if (touches && sel.effect === "protected") {
+              ok(reason?.includes(`guest ${VMID}`) && reason.includes("is protected"), `${what}: ${reason}`);
             } else {
               deepStrictEqual(reason, undefined, `${what}: denied: ${reason}`);
             }
@@ -254,8 +260,9 @@ Deno.test("policy matrix: a principal's mode cap lowers the server's mode, never
     const policy = createPolicy({ mode: server, guests: EMPTY, protected: EMPTY });
     for (const def of changers) {
       for (const args of samplesOf(def)) {
-        const cls = classOf(def, args);
-        const reason = await policy.check(def, args, cls, {
+        const eff = effectOf(def, args);
+        const cls = eff.cls;
+        const reason = await policy.check(def.name, eff, {
           principal: { id: "capped", transport: "http", mode: cap },
           cluster,
           signal,
@@ -283,7 +290,7 @@ Deno.test("policy matrix: tools that can be destructive describe a plan and answ
     );
   }
   for (const def of ALL_TOOLS as readonly ToolDef[]) {
-    const destructiveCall = samplesOf(def).some((a) => classOf(def, a) === "destructive");
+    const destructiveCall = samplesOf(def).some((a) => effectOf(def, a).cls === "destructive");
     ok(!destructiveCall || canBeDestructive(def), `${def.name} has destructive calls but destructiveHint is false`);
   }
 });
@@ -313,34 +320,29 @@ Deno.test("policy matrix: guest-agent exec needs an opted-in guest and an allowl
   ok(checkAgentExec(undefined, { vmid: 120, tags: [] }, ["uptime"])?.includes("not opted in"), "default allows exec");
   ok(checkAgentExec({ ...s, programs: [] }, { vmid: 120, tags: [] }, ["uptime"])?.includes("allowed: none"));
 
-  // Through the policy: any agent-toolset call with argv is checked, whatever its class.
+  // Through the policy: any effect that runs a program inside a guest is checked, whatever its class or tool.
   const policy = createPolicy({
     mode: "admin",
     guests: EMPTY,
     protected: EMPTY,
     agentExec: { vmids: [], tags: ["web"], programs: ["uptime"] },
   });
-  const def = {
-    name: "agent_exec_probe",
-    toolset: "agent",
-    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-    target: (a: { vmid: number }) => a.vmid,
-  } as unknown as ToolDef;
   const ctx = {
     principal: { id: "p", transport: "stdio" as const },
     cluster: fakeCluster(),
     signal: new AbortController().signal,
   };
-  deepStrictEqual(await policy.check(def, { vmid: VMID, argv: ["uptime"] }, "write", ctx), undefined);
-  ok((await policy.check(def, { vmid: VMID, argv: ["bash", "-c", "id"] }, "write", ctx))?.includes("not allowlisted"));
-  ok((await policy.check(def, { vmid: VMID, argv: ["uptime"] }, "read", ctx)) === undefined);
-  ok(
-    (await policy.check(def, { vmid: 999, argv: ["uptime"] }, "read", ctx))?.includes("not opted in"),
-    "read-class exec",
-  );
-  ok(
-    (await policy.check({ ...def, target: () => undefined } as ToolDef, { argv: ["uptime"] }, "write", ctx))?.includes(
-      "names no guest",
-    ),
-  );
+  const exec = (vmid: number, cls: CallClass, program?: string) =>
+    policy.check(
+      "agent_exec_probe",
+      effect({ cls, inGuest: { vmid, what: "exec", ...(program ? { program } : {}) } }),
+      ctx,
+    );
+  deepStrictEqual(await exec(VMID, "write", "uptime"), undefined);
+  ok((await exec(VMID, "write", "bash"))?.includes("not allowlisted"));
+  ok((await exec(999, "read", "uptime"))?.includes("not opted in"), "read-class exec");
+  ok((await exec(VMID, "write"))?.includes("needs a program"));
+  const files = (vmid: number) => policy.check("p", effect({ cls: "read", inGuest: { vmid, what: "files" } }), ctx);
+  deepStrictEqual(await files(VMID), undefined);
+  ok((await files(999))?.includes("not opted in to guest-agent file access"));
 });

@@ -1,5 +1,5 @@
 import { accessInfo, accessToken, tokenSecretName } from "../../src/tools/access.ts";
-import { classOf } from "../../src/tools/registry.ts";
+import { effectOf } from "../../src/tools/registry.ts";
 import { PveError } from "../../src/pve/types.ts";
 import { assert, assertEquals, callTool, errorOf, fakeInfra, HOSTILE } from "./infra_fake.ts";
 
@@ -47,7 +47,7 @@ Deno.test("access_token: create stores the secret and returns only its reference
     });
     withStore(ctx, (name, value) => Promise.resolve(void stored.set(name, value)));
     const args = { action: "create", userid: "ops@pve", tokenid: "ci", comment: "CI" };
-    assertEquals(classOf(accessToken as never, accessToken.input.parse(args)), "write");
+    assertEquals(effectOf(accessToken as never, accessToken.input.parse(args)).cls, "write");
     const out = await callTool<Record<string, unknown>>(accessToken, args, ctx);
     assertEquals(out, {
       tokenid: "ops@pve!ci",
@@ -103,11 +103,11 @@ Deno.test("access_token: delete and privsep=false are destructive, with plans", 
     },
   });
   const del = accessToken.input.parse({ action: "delete", userid: "ops@pve", tokenid: "ci" });
-  assertEquals(classOf(accessToken as never, del), "destructive");
+  assertEquals(effectOf(accessToken as never, del).cls, "destructive");
   assertEquals((await accessToken.plan!(del, ctx)).current, "exists, privsep 1, expire never");
   assertEquals((await accessToken.plan!({ ...del, tokenid: "gone" }, ctx)).current, "not found");
   const full = accessToken.input.parse({ action: "create", userid: "ops@pve", tokenid: "xx", privsep: false });
-  assertEquals(classOf(accessToken as never, full), "destructive");
+  assertEquals(effectOf(accessToken as never, full).cls, "destructive");
   assert((await accessToken.plan!(full, ctx)).effect.includes("every privilege of ops@pve"), "plan names the effect");
 });
 

@@ -1,4 +1,4 @@
-import { backup, backupTarget, classifyBackup, parseBackupVolume } from "../../src/tools/backups.ts";
+import { backup, backupEffect, classifyBackup, parseBackupVolume } from "../../src/tools/backups.ts";
 import { assert, assertEquals, errorOf, fakeContext, guest } from "./guest_fake.ts";
 
 const VOL = "nas:backup/vzdump-qemu-100-2025_01_02-03_04_05.vma.zst";
@@ -99,9 +99,22 @@ Deno.test("backup: delete removes the volume; classes and targets follow what is
   assertEquals(classifyBackup({ action: "restore", force: false }), "write");
   assertEquals(classifyBackup({ action: "restore", force: true }), "destructive");
   assertEquals(classifyBackup({ action: "delete", force: false }), "destructive");
-  assertEquals(backupTarget({ action: "run", mode: "snapshot", force: false, vmid: 100 }), undefined);
-  assertEquals(backupTarget({ action: "run", mode: "stop", force: false, vmid: 100 }), 100);
-  assertEquals(backupTarget({ action: "restore", mode: "snapshot", force: true, vmid: 100 }), 100);
+  const eff = (a: Record<string, unknown>) => backupEffect(parse(a));
+  assertEquals(eff({ action: "run", vmid: 100 }).guests, [{ vmid: 100, role: "source" }]);
+  assertEquals(eff({ action: "run", mode: "stop", vmid: 100 }).guests, [{ vmid: 100, role: "target" }]);
+  assertEquals(eff({ action: "restore", volume: CTVOL, vmid: 100, node: "pve1", force: true }).guests, [
+    { vmid: parseBackupVolume(CTVOL)!.vmid, role: "source" },
+    { vmid: 100, role: "target" },
+  ]);
+  assertEquals(eff({ action: "restore", volume: CTVOL, vmid: 900, node: "pve1" }).guests[1], {
+    vmid: 900,
+    role: "new",
+  });
+  assert(eff({ action: "restore", volume: CTVOL }).undetermined?.includes("pass vmid"), "vmid left to run time");
+  assertEquals(eff({ action: "delete", volume: CTVOL }).guests, [{
+    vmid: parseBackupVolume(CTVOL)!.vmid,
+    role: "volume",
+  }]);
   const plan = await backup.plan!(parse({ action: "restore", volume: CTVOL, vmid: 200, force: true }), ctx);
   assert(plan.effect.includes("destroys the guest's current disks"), plan.effect);
 });

@@ -1,5 +1,5 @@
 import { changeRequest, firewallChange, firewallClass, firewallInfo, firewallScope } from "../../src/tools/firewall.ts";
-import { classOf } from "../../src/tools/registry.ts";
+import { effectOf } from "../../src/tools/registry.ts";
 import { assert, assertEquals, callTool, errorOf, fakeInfra, guest, HOSTILE } from "./infra_fake.ts";
 
 const guests = [guest(105, "qemu", { node: "pve2" }), guest(300, "lxc", { node: "pve1" })];
@@ -55,8 +55,14 @@ Deno.test("firewall_change: classes — deletes and enable/policy options are de
   assertEquals(firewallClass(p({ action: "ipset_remove", name: "ab", cidr: "1.2.3.4" })), "destructive");
   assertEquals(firewallClass(p({ action: "options_set", fields: { log_level_in: "info" } })), "write");
   assertEquals(firewallClass(p({ action: "options_set", fields: { policy_in: "DROP" } })), "destructive");
-  assertEquals(classOf(firewallChange as never, p({ action: "options_set", fields: { enable: 1 } })), "destructive");
-  assertEquals(firewallChange.target?.(p({ action: "rule_add", vmid: 105 })), 105);
+  assertEquals(
+    effectOf(firewallChange as never, p({ action: "options_set", fields: { enable: 1 } })).cls,
+    "destructive",
+  );
+  const rule = { action: "rule_add", fields: { type: "in", action: "ACCEPT" } };
+  assertEquals(effectOf(firewallChange as never, p({ ...rule, vmid: 105 })).guests, [{ vmid: 105, role: "target" }]);
+  assertEquals(effectOf(firewallChange as never, p({ ...rule, node: "pve1" })).nodes, ["pve1"]);
+  assert(effectOf(firewallChange as never, p(rule)).mass, "the cluster firewall reaches every guest");
 });
 
 Deno.test("firewall_change: every action builds a contract-valid request for cluster and guest scopes", async () => {

@@ -63,7 +63,13 @@ Deno.test("guest_manage: nextid answers the next free vmid or checks one", async
   const used = await errorOf(() => guestManage.handler(guestManage.input.parse({ action: "nextid", vmid: 100 }), ctx));
   assert(used.includes("already used"), used);
   assertEquals(sent.at(-1)?.params, { vmid: "100" }, "PVE was asked about the vmid");
-  assertEquals(guestManage.target!(guestManage.input.parse({ action: "nextid", vmid: 100 })), undefined);
+  assertEquals(guestManage.effect!(guestManage.input.parse({ action: "nextid", vmid: 100 })).guests, []);
+  const migrate = guestManage.effect!(
+    guestManage.input.parse({ action: "migrate", vmid: 100, target_node: "pve3", target_storage: "fast" }),
+  );
+  assertEquals([migrate.guests, migrate.nodes, migrate.storages], [[{ vmid: 100, role: "target" }], ["pve3"], [
+    "fast",
+  ]]);
 });
 
 Deno.test("guest_manage: nextid vmid=N trusts PVE about guests the token cannot see", async () => {

@@ -1,5 +1,5 @@
 import { poolChange, poolInfo } from "../../src/tools/pools.ts";
-import { classOf } from "../../src/tools/registry.ts";
+import { effectOf } from "../../src/tools/registry.ts";
 import { assert, assertEquals, callTool, errorOf, fakeInfra, type Sent } from "./infra_fake.ts";
 
 const pool = {
@@ -52,10 +52,11 @@ Deno.test("pool_change: create, update membership (one guest, the policy target)
     ["DELETE", { poolid: "db" }],
   ]);
   const upd = poolChange.input.parse({ action: "update", poolid: "db", vmid: 105 });
-  assertEquals(poolChange.target?.(upd), 105);
-  assertEquals(classOf(poolChange as never, upd), "write");
+  assertEquals(effectOf(poolChange as never, upd).guests, [{ vmid: 105, role: "member" }]);
+  assertEquals(effectOf(poolChange as never, upd).pools, ["db"]);
+  assertEquals(effectOf(poolChange as never, upd).cls, "write");
   const del = poolChange.input.parse({ action: "delete", poolid: "web" });
-  assertEquals(classOf(poolChange as never, del), "destructive");
+  assertEquals(effectOf(poolChange as never, del).cls, "destructive");
   const plan = await poolChange.plan!(del, ctx);
   assertEquals(plan.current, "exists, 2 members");
   assert(

@@ -27,7 +27,9 @@ Deno.test("registry: all four annotations are explicit booleans and consistent",
     }
     if (def.annotations.readOnlyHint) {
       assert(!def.annotations.destructiveHint, `${def.name}: read-only tools cannot be destructive`);
-      assert(def.classify === undefined, `${def.name}: read-only tools cannot classify calls as changes`);
+      assert(def.effect === undefined, `${def.name}: read-only tools cannot declare effects of changes`);
+    } else {
+      assert(def.effect !== undefined, `${def.name}: a tool that can change something declares its effect`);
     }
   }
 });

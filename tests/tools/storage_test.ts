@@ -7,7 +7,7 @@ import {
   volumeOwner,
 } from "../../src/tools/storage.ts";
 import type { TaskResultT } from "../../src/tools/task_result.ts";
-import { classOf } from "../../src/tools/registry.ts";
+import { effectOf } from "../../src/tools/registry.ts";
 import { assert, assertEquals, callTool, errorOf, fakeInfra, upid } from "./infra_fake.ts";
 
 const GiB = 1024 ** 3;
@@ -146,7 +146,7 @@ Deno.test("storage_volume: download sends a contract-valid request and waits for
     filename: "debian.iso",
     checksum: "sha256:" + "0".repeat(64),
   };
-  assertEquals(classOf(storageVolume as never, storageVolume.input.parse(args)), "write");
+  assertEquals(effectOf(storageVolume as never, storageVolume.input.parse(args)).cls, "write");
   const out = await callTool<TaskResultT>(storageVolume, args, ctx);
   assertEquals(sent[0]?.params, {
     url: "https://example.com/debian.iso",
@@ -174,8 +174,10 @@ Deno.test("storage_volume: delete is destructive, targets the owning guest, plan
     storage: "local",
     volume: "local:backup/vzdump-qemu-105-2025_01_01-00_00_00.vma.zst",
   });
-  assertEquals(classOf(storageVolume as never, args), "destructive");
-  assertEquals(storageVolume.target?.(args), 105);
+  assertEquals(effectOf(storageVolume as never, args).cls, "destructive");
+  assertEquals(effectOf(storageVolume as never, args).guests, [{ vmid: 105, role: "volume" }]);
+  assert(effectOf(storageVolume as never, { ...args, volume: "local:custom-name" }).undetermined, "unknown owner");
+  assertEquals(effectOf(storageVolume as never, { ...args, volume: "local:iso/x.iso" }).guests, []);
   const plan = await storageVolume.plan!(args, ctx);
   assert(plan.current.startsWith("exists, 3 MiB"), plan.current);
   assert(plan.target.includes("guest 105"), plan.target);
@@ -194,4 +196,5 @@ Deno.test("volumeOwner: disks, subvols and backups name their guest; ISOs do not
   assertEquals(volumeOwner("pbs:backup/ct/120/2025-01-01T00:00:00Z"), 120);
   assertEquals(volumeOwner("vm-107-disk-1"), 107);
   assertEquals(volumeOwner("local:iso/vm-101-notes.iso"), undefined);
+  assertEquals(volumeOwner("local:112/custom.raw"), 112);
 });

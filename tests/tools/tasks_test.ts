@@ -107,7 +107,8 @@ Deno.test("task_stop: stops a running task, leaves a finished one; targets the t
     [`GET /nodes/pve2/tasks/${U}/status`]: () => ({ status, exitstatus: status === "stopped" ? "OK" : undefined }),
     [`DELETE /nodes/pve2/tasks/${U}`]: null,
   });
-  assertEquals(taskStop.target?.({ upid: U }), 105);
+  assertEquals(taskStop.effect!({ upid: U }).guests, [{ vmid: 105, role: "target" }]);
+  assert(taskStop.effect!({ upid: upid("pve1", "aptupdate") }).undetermined, "a task without a guest is undetermined");
   assertEquals(upidGuest(upid("pve1", "aptupdate")), undefined);
   const out = await taskStop.handler({ upid: U }, ctx);
   assertEquals(out.stopped, true);
