@@ -7,7 +7,7 @@
 import { type Mode, MODE_FOR_CLASS, modeAllows } from "../core/mod.ts";
 import type { CallToolResult, McpServer } from "@modelcontextprotocol/server";
 import { settingByPath } from "../config/settings.ts";
-import { classOf, minimumClass, type ToolDef, type ToolFilter } from "../tools/registry.ts";
+import { effectOf, minimumClass, type ToolDef, type ToolFilter } from "../tools/registry.ts";
 
 /** `PROXMOX_MCP_MODE` (from the settings table, so a rename cannot leave messages behind). */
 function envOf(path: string): string {
@@ -62,7 +62,7 @@ function whyActionHidden(server: ToolFilter, session: ToolFilter, def: ToolDef, 
   if (!enumValues(def.input.shape[view.field ?? "action"]).includes(action)) return undefined; // validation answers
   let needed: Mode;
   try {
-    needed = MODE_FOR_CLASS[classOf(def, args)];
+    needed = MODE_FOR_CLASS[effectOf(def, args).cls];
   } catch {
     needed = MODE_FOR_CLASS[minimumClass(def)];
   }
