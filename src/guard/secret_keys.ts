@@ -10,7 +10,8 @@
  *    reads them, and the audit log should show which key was installed where. Free-text scrubbing still removes any
  *    private-key block pasted into them.
  * 3. Names that hold a secret anywhere: passwords and passphrases, secrets, tokens, tickets, cookies, keys (incl.
- *    keyrings, HMAC, encryption and client keys), credentials, one-time codes (`otp`, `totp`), HTTP headers
+ *    keyrings, HMAC, encryption and client keys), credentials, one-time codes and TFA challenges (`otp`, `totp`,
+ *    `tfa-challenge`), HTTP headers
  *    (webhook `header`, `otel-headers`: they carry authorisation).
  * 4. Names that hold a secret in one context: `data` of an ACME plugin (DNS API credentials), `value` of a TFA
  *    answer, `code` of an OpenID login, guest-agent `input`/`input-data`/`content`/`data` (stdin and file contents).
@@ -56,6 +57,7 @@ const SECRET_WORDS = new Set([
   "psk",
   "otp",
   "totp",
+  "challenge",
 ]);
 /** Last words that make a key an identifier, a label or a setting about a secret rather than a secret. */
 const LABEL_SUFFIXES = new Set([
@@ -117,4 +119,13 @@ export function isSecretKey(key: string, context: SecretContext = {}): boolean {
   if (ws.length === 1 && /(?:id|ids|name|names|type)$/.test(lower)) return false;
   if (ws.some((w) => SECRET_WORDS.has(w))) return true;
   return SECRET_PARTS.some((p) => lower.includes(p));
+}
+
+/**
+ * {@linkcode isSecretKey}, or key material that is not secret (public keys). For texts where hiding a value costs
+ * nothing, such as PVE error messages that echo what was sent: a public-key field may hold a value resolved from the
+ * secret store.
+ */
+export function isSecretOrKeyMaterial(key: string, context: SecretContext = {}): boolean {
+  return PUBLIC_KEY.test(key.toLowerCase()) || isSecretKey(key, context);
 }

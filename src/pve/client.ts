@@ -283,7 +283,7 @@ export class PveClient implements PveApi {
   }
 
   #context(method: PveMethod, rawPath: string, params: PveRequest["params"]): CallContext {
-    const extra = sensitiveValues(params);
+    const extra = sensitiveValues(params, rawPath);
     return {
       host: this.host,
       method,

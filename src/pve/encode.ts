@@ -2,6 +2,7 @@
  * Wire encoding of PVE requests: safe path segments, form/query parameters (booleans as 0/1, arrays as repeated keys).
  * @module
  */
+import { isSecretOrKeyMaterial } from "../guard/secret_keys.ts";
 import { PveError, type PveParamValue } from "./types.ts";
 
 /** Characters allowed unescaped in a path segment (RFC 3986 pchar without `%`). */
@@ -103,17 +104,16 @@ export function paramNames(params: Record<string, PveParamValue> | undefined): s
   return Object.entries(params).filter(([, v]) => v !== undefined && v !== null).map(([k]) => k);
 }
 
-const SENSITIVE_NAME = /pass|secret|token|key|ticket|cookie|otp|tfa|credential/i;
-
 /**
- * Values of parameters whose names look secret (password, token, key, …), so error texts that echo them
- * (`type check failed - got '…'`) can be redacted.
+ * Values of secret parameters and public keys (the classifier of `guard/secret_keys.ts`: password, token, keyring,
+ * ACME plugin `data` at `path`, `sshkeys`, …), so error texts that echo them (`type check failed - got '…'`) can be
+ * redacted.
  */
-export function sensitiveValues(params: Record<string, PveParamValue> | undefined): string[] {
+export function sensitiveValues(params: Record<string, PveParamValue> | undefined, path = ""): string[] {
   if (!params) return [];
   const out: string[] = [];
   for (const [name, value] of Object.entries(params)) {
-    if (!SENSITIVE_NAME.test(name) || value === undefined || value === null) continue;
+    if (!isSecretOrKeyMaterial(name, { path }) || value === undefined || value === null) continue;
     const values = Array.isArray(value) ? value : [value];
     for (const v of values) {
       const s = String(v);

@@ -21,9 +21,10 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { randomBase64Url } from "../crypto/encoding.ts";
 import type { PveErrorKind } from "./types.ts";
 
 /** Response header marking an answer the relay made up itself (no byte reached the server on that connection). */
@@ -170,7 +171,7 @@ export class TlsRelay {
   #port: Promise<number> | undefined;
   readonly #sockets = new Set<net.Socket>();
   #closed = false;
-  readonly #secret = randomBytes(32).toString("base64url");
+  readonly #secret = randomBase64Url(32);
   readonly #secretDigest = sha256(this.#secret);
 
   constructor(opts: TlsRelayOptions) {

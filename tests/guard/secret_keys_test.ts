@@ -56,7 +56,6 @@ const DESC_MARK = /password|passphrase|secret|token|private key|keyring|credenti
  * - public keys and certificates grant nothing (`sshkeys`, `ssh-public-keys`, `master-pubkey`);
  * - layouts, lists of setting names and file paths (`keyboard`, `config-keys`, `certkey` is a path);
  * - `http_proxy` is a URL: credentials in it are removed by the value scrubber (tested in tests/audit/redact_test.ts);
- * - `tfa-challenge`/`challenge` are signed challenges the server handed out, not something that proves identity.
  */
 const EXEMPT_NAMES = new Set([
   "authid",
@@ -73,8 +72,6 @@ const EXEMPT_NAMES = new Set([
   "config-keys",
   "certkey",
   "http_proxy",
-  "tfa-challenge",
-  "challenge",
 ]);
 
 function exempt(p: Param): boolean {
@@ -144,6 +141,7 @@ Deno.test("secret keys: names of our tools and settings", () => {
       "otel-headers",
       "totp",
       "otp",
+      "tfa-challenge",
     ]
   ) assert(isSecretKey(k), k);
   for (const k of ["input", "content", "data"]) assert(isSecretKey(k, { tool: "guest_agent" }), `guest_agent.${k}`);

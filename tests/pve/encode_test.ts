@@ -43,7 +43,7 @@ Deno.test("encodeParams: booleans 0/1, arrays repeated, undefined/null dropped, 
   assertEquals(paramNames({ a: 1, b: undefined, c: "x" }), ["a", "c"]);
 });
 
-Deno.test("sensitiveValues picks values of secret-looking parameters", () => {
+Deno.test("sensitiveValues picks values of secret parameters (the shared classifier, with the path's context)", () => {
   assertEquals(
     sensitiveValues({
       password: "hunter22",
@@ -51,7 +51,11 @@ Deno.test("sensitiveValues picks values of secret-looking parameters", () => {
       "tfa-challenge": "abcd",
       keys: ["k1k1k1"],
       apiKey: "xy",
+      keyring: "AQBmK9Fk==",
+      sshkeys: "ssh-ed25519 AAAA",
     }),
-    ["hunter22", "abcd", "k1k1k1"],
+    ["hunter22", "abcd", "k1k1k1", "AQBmK9Fk==", "ssh-ed25519 AAAA"],
   );
+  assertEquals(sensitiveValues({ data: "Q0ZfVG9rZW49", api: "cf" }, "/cluster/acme/plugins/cf"), ["Q0ZfVG9rZW49"]);
+  assertEquals(sensitiveValues({ data: "127.0.0.1 localhost" }, "/nodes/pve1/hosts"), []);
 });
