@@ -8,7 +8,6 @@
 import { type Mode, MODES, TOOLSETS } from "../core/mod.ts";
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { validateHostHeader } from "@modelcontextprotocol/server";
 import type { AuditEntry, AuditWriter } from "../audit/types.ts";
 import type { DeviceTokenStore } from "../auth/device_tokens.ts";
 import { parseDuration } from "../auth/duration.ts";
@@ -16,6 +15,8 @@ import type { Registrations } from "../auth/registration.ts";
 import { createKeyedLimiter } from "../guard/rate_limit.ts";
 import { listenError } from "./listen_error.ts";
 import { log } from "../log.ts";
+import { dispatch, error, json, readJson, type Route } from "./http/routes.ts";
+import { hostOriginGuard } from "./http/host_origin.ts";
 import type { Metrics } from "./http/metrics.ts";
 
 /** Options of {@linkcode startAdminServer}. */
@@ -44,30 +45,7 @@ export interface AdminHandle {
   close(): Promise<void>;
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(`${JSON.stringify(body, null, 2)}\n`, {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
-}
-
-function error(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return json(status, { error: message }, headers);
-}
-
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
-
-async function readJson(req: Request, max = 16_384): Promise<Record<string, unknown> | Response> {
-  const text = await req.text().catch(() => "");
-  if (text.length > max) return error(413, `Request body too large: the limit is ${max} bytes`);
-  if (text.trim() === "") return {};
-  try {
-    const v = JSON.parse(text);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? v : error(400, "Expected a JSON object");
-  } catch {
-    return error(400, "Request body is not valid JSON");
-  }
-}
 
 /** Starts the admin listener. */
 export async function startAdminServer(opts: AdminOptions): Promise<AdminHandle> {
@@ -140,158 +118,186 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminHandle>
     return out;
   }
 
-  async function route(req: Request, client: string): Promise<Response> {
-    const url = new URL(req.url);
-    const parts = url.pathname.split("/").filter((p) => p.length > 0).map(decodeURIComponent);
-    const [first, second, third] = parts;
-    const method = req.method;
+  const registrations = opts.registrations;
+  const devices = opts.devices;
+  /** An admin action: audited as `tool` with the reason the action returns. */
+  const adminAction = (tool: string, client: string, reason: string) =>
+    audit({ principal: "admin", tool, decision: "allowed", reason, remote: client });
 
-    if (method === "GET" && url.pathname === "/healthz") {
-      return new Response("ok\n", { headers: { "cache-control": "no-store" } });
-    }
-    if (method === "GET" && url.pathname === "/readyz") {
-      const reason = await readiness();
-      return reason === undefined ? json(200, { ready: true }) : json(503, { ready: false, reason });
-    }
-    if (method === "GET" && url.pathname === "/metrics") {
-      if (tokenDigest !== undefined && !authorized(req)) {
-        opts.metrics.authFailure("admin token");
-        return error(401, "Unauthorized: /metrics needs the admin token", {
-          "www-authenticate": 'Bearer realm="pve-mcp-admin"',
-        });
-      }
-      return new Response(opts.metrics.render(), {
-        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" },
-      });
-    }
-
+  const routes: Route[] = [
+    {
+      method: "GET",
+      path: "/healthz",
+      access: "public",
+      handle: () => new Response("ok\n", { headers: { "cache-control": "no-store" } }),
+    },
+    {
+      method: "GET",
+      path: "/readyz",
+      access: "public",
+      handle: async () => {
+        const reason = await readiness();
+        return reason === undefined ? json(200, { ready: true }) : json(503, { ready: false, reason });
+      },
+    },
+    {
+      method: "GET",
+      path: "/metrics",
+      access: "metrics",
+      handle: () =>
+        new Response(opts.metrics.render(), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" },
+        }),
+    },
+  ];
+  if (registrations !== undefined) {
     // Device registration: no admin token (the device has nothing yet), rate limited per address.
-    if (first === "register" && opts.registrations !== undefined) {
-      const limited = (second === undefined ? registerLimit : pollLimit).take(client);
-      if (!limited.ok) {
-        return error(429, `Too many registration requests: retry in ${limited.retryAfterSeconds} s`, {
-          "retry-after": String(limited.retryAfterSeconds),
-        });
-      }
-      const body = await readJson(req);
-      if (body instanceof Response) return body;
-      if (method === "POST" && second === undefined) {
-        const name = typeof body.name === "string" ? body.name : "";
-        const mode = body.mode;
-        if (mode !== undefined && !(MODES as readonly unknown[]).includes(mode)) {
-          return error(400, `Invalid mode: use ${MODES.join(", ")}`);
-        }
-        try {
-          const ticket = await opts.registrations.request({
-            name,
-            remote: client,
-            ...(mode !== undefined && { mode: mode as Mode }),
-          });
-          audit({
-            principal: `device:${name}`,
-            decision: "allowed",
-            reason: `registration requested (code ${ticket.code})`,
-            remote: client,
-          });
-          return json(202, { ...ticket, poll: `/register/${ticket.id}` });
-        } catch (e) {
-          return error(400, (e as Error).message);
-        }
-      }
-      if (method === "POST" && second !== undefined && third === undefined) {
-        const secret = typeof body.pollSecret === "string" ? body.pollSecret : "";
-        const outcome = await opts.registrations.fetch(second, secret);
-        switch (outcome.status) {
-          case "pending":
-            return json(202, { status: "pending" }, { "retry-after": "5" });
-          case "approved":
-            audit({
-              principal: "device",
-              decision: "allowed",
-              reason: "registered device fetched its token",
-              remote: client,
-            });
-            return json(200, outcome);
-          case "denied":
-            return json(403, { status: "denied" });
-          case "fetched":
-            return json(410, {
-              status: "fetched",
-              error: "The token was already fetched; ask the operator for a new one",
-            });
-          default:
-            return json(404, { status: "unknown", error: "No such request (expired, or wrong poll secret)" });
-        }
-      }
-      return error(405, "Method not allowed: POST /register {name}, then POST /register/{id} {pollSecret}");
-    }
-
-    if ((first === "tokens" || first === "requests") && opts.devices !== undefined) {
-      const denied = requireAdmin(req, client);
-      if (denied !== undefined) return denied;
-      try {
-        if (first === "tokens" && method === "GET" && second === undefined) return json(200, await opts.devices.list());
-        if (
-          first === "tokens" && second !== undefined &&
-          (method === "DELETE" || (method === "POST" && third === "revoke"))
-        ) {
-          const t = await opts.devices.revoke(second);
-          audit({
-            principal: "admin",
-            tool: "tokens.revoke",
-            decision: "allowed",
-            reason: `revoked token ${t.name}`,
-            remote: client,
-          });
-          return json(200, t);
-        }
-        if (first === "requests" && opts.registrations !== undefined) {
-          if (method === "GET" && second === undefined) return json(200, await opts.registrations.list());
-          if (method === "DELETE" && second === undefined) {
-            const removed = await opts.registrations.purge();
-            audit({
-              principal: "admin",
-              tool: "requests.purge",
-              decision: "allowed",
-              reason: `removed ${removed} registration requests`,
-              remote: client,
-            });
-            return json(200, { removed });
+    routes.push(
+      {
+        method: "POST",
+        path: "/register",
+        access: "public",
+        limit: registerLimit,
+        handle: async (req, _params, client) => {
+          const body = await readJson(req);
+          if (body instanceof Response) return body;
+          const name = typeof body.name === "string" ? body.name : "";
+          const mode = body.mode;
+          if (mode !== undefined && !(MODES as readonly unknown[]).includes(mode)) {
+            return error(400, `Invalid mode: use ${MODES.join(", ")}`);
           }
-          if (method === "POST" && second !== undefined && (third === "approve" || third === "deny")) {
-            if (third === "deny") {
-              const r = await opts.registrations.deny(second);
+          try {
+            const ticket = await registrations.request({
+              name,
+              remote: client,
+              ...(mode !== undefined && { mode: mode as Mode }),
+            });
+            audit({
+              principal: `device:${name}`,
+              decision: "allowed",
+              reason: `registration requested (code ${ticket.code})`,
+              remote: client,
+            });
+            return json(202, { ...ticket, poll: `/register/${ticket.id}` });
+          } catch (e) {
+            return error(400, (e as Error).message);
+          }
+        },
+      },
+      {
+        method: "POST",
+        path: "/register/:id",
+        access: "public",
+        limit: pollLimit,
+        handle: async (req, { id }, client) => {
+          const body = await readJson(req);
+          if (body instanceof Response) return body;
+          const secret = typeof body.pollSecret === "string" ? body.pollSecret : "";
+          const outcome = await registrations.fetch(id!, secret);
+          switch (outcome.status) {
+            case "pending":
+              return json(202, { status: "pending" }, { "retry-after": "5" });
+            case "approved":
               audit({
-                principal: "admin",
-                tool: "requests.deny",
+                principal: "device",
                 decision: "allowed",
-                reason: `denied ${r.name}`,
+                reason: "registered device fetched its token",
                 remote: client,
               });
-              return json(200, r);
-            }
+              return json(200, outcome);
+            case "denied":
+              return json(403, { status: "denied" });
+            case "fetched":
+              return json(410, {
+                status: "fetched",
+                error: "The token was already fetched; ask the operator for a new one",
+              });
+            default:
+              return json(404, { status: "unknown", error: "No such request (expired, or wrong poll secret)" });
+          }
+        },
+      },
+    );
+  }
+  if (devices !== undefined) {
+    const revoke = async (id: string, client: string) => {
+      const t = await devices.revoke(id);
+      adminAction("tokens.revoke", client, `revoked token ${t.name}`);
+      return json(200, t);
+    };
+    routes.push(
+      { method: "GET", path: "/tokens", access: "admin", handle: async () => json(200, await devices.list()) },
+      { method: "DELETE", path: "/tokens/:id", access: "admin", handle: (_r, { id }, client) => revoke(id!, client) },
+      { method: "POST", path: "/tokens/:id/revoke", access: "admin", handle: (_r, { id }, c) => revoke(id!, c) },
+    );
+    if (registrations !== undefined) {
+      routes.push(
+        {
+          method: "GET",
+          path: "/requests",
+          access: "admin",
+          handle: async () => json(200, await registrations.list()),
+        },
+        {
+          method: "DELETE",
+          path: "/requests",
+          access: "admin",
+          handle: async (_req, _params, client) => {
+            const removed = await registrations.purge();
+            adminAction("requests.purge", client, `removed ${removed} registration requests`);
+            return json(200, { removed });
+          },
+        },
+        {
+          method: "POST",
+          path: "/requests/:id/deny",
+          access: "admin",
+          handle: async (_req, { id }, client) => {
+            const r = await registrations.deny(id!);
+            adminAction("requests.deny", client, `denied ${r.name}`);
+            return json(200, r);
+          },
+        },
+        {
+          method: "POST",
+          path: "/requests/:id/approve",
+          access: "admin",
+          handle: async (req, { id }, client) => {
             const body = await readJson(req);
             if (body instanceof Response) return body;
             const caps = capsFrom(body);
             if (caps instanceof Response) return caps;
-            const t = await opts.registrations.approve(second, caps);
-            audit({
-              principal: "admin",
-              tool: "requests.approve",
-              decision: "allowed",
-              reason: `approved ${t.name} (${t.mode})`,
-              remote: client,
-            });
+            const t = await registrations.approve(id!, caps);
+            adminAction("requests.approve", client, `approved ${t.name} (${t.mode})`);
             return json(200, t);
-          }
-        }
-      } catch (e) {
-        return error(409, (e as Error).message);
-      }
-      return error(405, "Method not allowed");
+          },
+        },
+      );
     }
-    return error(404, "Not Found: /healthz, /readyz, /metrics, /register, /requests, /tokens");
   }
+
+  /** Whether the caller may use a route; the refusal otherwise. */
+  function checkAccess(route: Route, req: Request, client: string): Response | undefined {
+    if (route.access === "admin") return requireAdmin(req, client);
+    if (route.access === "metrics" && tokenDigest !== undefined && !authorized(req)) {
+      opts.metrics.authFailure("admin token");
+      return error(401, "Unauthorized: /metrics needs the admin token", {
+        "www-authenticate": 'Bearer realm="pve-mcp-admin"',
+      });
+    }
+    return undefined;
+  }
+
+  // The shared Host/Origin guard: local names or the bind address only, and no browsers at all (no Origin allowed).
+  const hostOrigin = hostOriginGuard({
+    allowedHosts: hosts,
+    allowedOrigins: [],
+    refuse: (what) =>
+      error(
+        403,
+        what === "host" ? "Forbidden: Host header not allowed" : "Forbidden: the admin API does not serve browsers",
+      ),
+  });
 
   let resolveListening: (addr: Deno.NetAddr) => void = () => {};
   const listening = new Promise<Deno.NetAddr>((r) => (resolveListening = r));
@@ -307,11 +313,7 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminHandle>
       },
     }, async (req, info) => {
       const client = (info.remoteAddr as Deno.NetAddr).hostname;
-      if (!validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts).ok) {
-        return error(403, "Forbidden: Host header not allowed");
-      }
-      if (req.headers.get("origin") !== null) return error(403, "Forbidden: the admin API does not serve browsers");
-      return await route(req, client);
+      return await hostOrigin(req, { peer: client, client }) ?? await dispatch(routes, req, client, checkAccess);
     });
   } catch (e) {
     throw listenError(e, "admin listener", opts.host, opts.port, "--admin-host / --admin-port");

@@ -13,7 +13,17 @@ export interface HostOriginOptions {
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
   sampler?: AuditSampler;
+  /** The answer to a refused request (default: a JSON-RPC error naming the setting to change). */
+  refuse?: (what: "host" | "origin") => Response;
 }
+
+const REFUSE_MCP = (what: "host" | "origin") =>
+  jsonRpcError(
+    403,
+    what === "host"
+      ? "Forbidden: Host header not allowed (http.allowedHosts)"
+      : "Forbidden: Origin not allowed (http.allowedOrigins)",
+  );
 
 /** Whether an `Origin` value is allowed by the list (hostnames, or exact origins with scheme). */
 export function originAllowed(origin: string, allowed: readonly string[]): boolean {
@@ -41,17 +51,18 @@ function safeOrigin(text: string): string | undefined {
 /** Answers 403 for a `Host` outside `allowedHosts` or an `Origin` outside `allowedOrigins`. */
 export function hostOriginGuard(opts: HostOriginOptions): Guard {
   const hosts = [...opts.allowedHosts];
+  const refuse = opts.refuse ?? REFUSE_MCP;
   return (req, ctx) => {
     // HTTP/2 carries the host in :authority, which Deno puts into the URL rather than a Host header.
     const host = validateHostHeader(req.headers.get("host") ?? new URL(req.url).host, hosts);
     if (!host.ok) {
       opts.sampler?.refuse(ctx.client, "Host header not allowed");
-      return jsonRpcError(403, "Forbidden: Host header not allowed (http.allowedHosts)");
+      return refuse("host");
     }
     const origin = req.headers.get("origin");
     if (origin !== null && origin !== "" && !originAllowed(origin, opts.allowedOrigins)) {
       opts.sampler?.refuse(ctx.client, "Origin not allowed");
-      return jsonRpcError(403, "Forbidden: Origin not allowed (http.allowedOrigins)");
+      return refuse("origin");
     }
     return undefined;
   };
