@@ -15,6 +15,3 @@ export const EXIT = {
   /** Interrupted by Ctrl-C (SIGINT), by the shell convention 128 + 2. */
   INTERRUPTED: 130,
 } as const;
-
-/** One of the {@linkcode EXIT} values. */
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -63,9 +63,6 @@ export async function runServeCommand(args: string[]): Promise<number> {
   }
 }
 
-/** Flag names `serve` handles itself (the rest go to the configuration loader). */
-export const SERVE_FLAGS = ["--http", "--simulator", "--config", "--help"];
-
 /**
  * What a person who started `serve` in a terminal needs to hear: stdio serving waits for an MCP client on stdin,
  * and how to connect one instead (the command is the one that runs this program).

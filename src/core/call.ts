@@ -125,9 +125,3 @@ export interface CallPolicy {
 
 /** An audit sink that drops events (tests and the demo without an audit path). */
 export const NO_AUDIT: AuditSink = { write: () => Promise.resolve() };
-
-/** A limiter that never limits (tests). */
-export const NO_LIMIT: RateLimiter = { take: () => ({ ok: true }) };
-
-/** A policy that allows every call the tool filter allowed. */
-export const ALLOW_ALL: CallPolicy = { check: () => Promise.resolve(undefined) };

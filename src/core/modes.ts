@@ -11,9 +11,6 @@ export type Mode = (typeof MODES)[number];
 /** What a single call does to the cluster; decides the mode it needs and the rate-limit bucket. */
 export type CallClass = "read" | "write" | "destructive";
 
-/** The call classes, least to most powerful. */
-export const CALL_CLASSES: readonly CallClass[] = ["read", "write", "destructive"];
-
 /** The lowest mode that may run a call of a class. */
 export const MODE_FOR_CLASS: Readonly<Record<CallClass, Mode>> = {
   read: "read-only",

@@ -23,8 +23,6 @@ export {
 
 /** The profile names. */
 export const PROFILE_NAMES = ["release", "locked"] as const;
-/** One of {@linkcode PROFILE_NAMES}. */
-export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 /** What a profile is built for: `release` needs nothing, `locked` needs its hosts and paths. */
 export type ProfileOptions = { profile: "release" } | ({ profile: "locked" } & LockedOptions);

@@ -19,15 +19,6 @@ import {
 import { z } from "zod";
 import { cleanText } from "../guard/untrusted.ts";
 
-/** What the operator chose for clients that cannot ask a human (config `policy.confirmWithoutElicitation`). */
-export type ConfirmWithoutElicitation = "refuse" | "allow";
-
-/**
- * The plan as a dry-run result lists it: `{action, target, current, effect}` (see ChangePlan). Declared as a string
- * map to keep tools/list small; the keys are self-describing in the data.
- */
-export const PlanSchema = z.record(z.string(), z.string());
-
 /** The form the human fills in: one checkbox. */
 export const ConfirmAnswer = z.object({ confirm: z.boolean() });
 

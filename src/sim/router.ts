@@ -151,6 +151,3 @@ export function storageOf(ctx: SimContext): SimStorage {
 export function startTask(ctx: SimContext, req: Omit<StartTask, "user">): string {
   return ctx.sim.tasks.start({ ...req, user: ctx.principal.id }).upid;
 }
-
-/** Booleans on the wire are 0/1. */
-export const b01 = (v: boolean | undefined): 0 | 1 => (v ? 1 : 0);
