@@ -232,8 +232,10 @@ export class PveClient implements PveApi {
         throw errorFromFailure(ctx, req.signal?.aborted ? "aborted" : "network", e, this.#timeoutMs);
       }
       try {
-        const timeoutMs = Math.max(1, Math.min(req.timeoutMs ?? this.#timeoutMs, deadline - performance.now()));
-        return await this.#attempt<T>(ctx, path, req, auth.headers, attempt, Math.round(timeoutMs));
+        const own = req.timeoutMs ?? this.#timeoutMs;
+        const left = Math.round(deadline - performance.now());
+        const cut = left < own ? { deadlineMs: Math.round(deadline - started) } : undefined;
+        return await this.#attempt<T>(ctx, path, req, auth.headers, attempt, Math.max(1, Math.min(own, left)), cut);
       } catch (e) {
         if (!(e instanceof PveError)) throw e;
         if (e.kind === "auth" && e.details.status === 401 && !relogged && this.#auth.invalidate(auth.generation)) {
@@ -306,6 +308,7 @@ export class PveClient implements PveApi {
     authHeaders: Record<string, string>,
     attempt: number,
     timeoutMs = req.timeoutMs ?? this.#timeoutMs,
+    cut?: { deadlineMs: number },
   ): Promise<PveResult<T>> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
@@ -323,8 +326,13 @@ export class PveClient implements PveApi {
         : noConnection.signal.aborted
         ? "connect"
         : timeout.signal.aborted
-        ? "timeout"
+        ? cut ? "deadline" : "timeout"
         : fallback;
+    const failure = (fallback: FailureCause, e: unknown): PveError => {
+      const cause = why(fallback);
+      const limitMs = cause === "deadline" && cut ? cut.deadlineMs : timeoutMs;
+      return errorFromFailure(ctx, cause, e, limitMs, this.#connectTimeoutMs);
+    };
     const started = performance.now();
     if (this.#connect && (attempt > 1 || started - this.#lastAnswerAt > WARM_MS)) {
       this.#checkConnect(this.#connect, noConnection, AbortSignal.any([stopCheck.signal, signal]));
@@ -354,7 +362,7 @@ export class PveClient implements PveApi {
           redirect: "manual",
         });
       } catch (e) {
-        throw errorFromFailure(ctx, why("network"), e, timeoutMs, this.#connectTimeoutMs);
+        throw failure("network", e);
       }
       stopCheck.abort();
       const relayKind = this.tlsMode !== "verify" ? res.headers.get(RELAY_ERROR_HEADER) : null;
@@ -367,7 +375,7 @@ export class PveClient implements PveApi {
           status = res.status;
           throw errorFromBadBody(ctx, res.status, `the answer is larger than ${this.#maxBytes} bytes`);
         }
-        throw errorFromFailure(ctx, why("body"), e, timeoutMs, this.#connectTimeoutMs);
+        throw failure("body", e);
       }
       if (relayKind) throw errorFromRelay(ctx, relayKind as PveErrorKind, text);
       status = res.status;
@@ -389,9 +397,7 @@ export class PveClient implements PveApi {
         : undefined;
       return total === undefined ? { data: env.data } : { data: env.data, total };
     } catch (e) {
-      const err = e instanceof PveError
-        ? e
-        : errorFromFailure(ctx, why("network"), e, timeoutMs, this.#connectTimeoutMs);
+      const err = e instanceof PveError ? e : failure("network", e);
       errorKind = err.kind;
       throw err;
     } finally {

@@ -254,11 +254,12 @@ export function classifyNetworkFailure(text: string): { kind: PveErrorKind; reas
 }
 
 /** Why an attempt ended without an HTTP answer (`connect`: no TCP connection within the connect timeout). */
-export type FailureCause = "aborted" | "connect" | "timeout" | "network" | "body";
+export type FailureCause = "aborted" | "connect" | "timeout" | "deadline" | "network" | "body";
 
 /**
  * The error for a call that got no (complete) answer: caller abort, no connection, timeout, network or TLS failure,
- * broken body. `timeoutMs` is the attempt's timeout, `connectTimeoutMs` the connect timeout (for `connect`).
+ * broken body. `timeoutMs` is the attempt's timeout (the deadline for `deadline`), `connectTimeoutMs` the connect
+ * timeout (for `connect`).
  */
 export function errorFromFailure(
   ctx: CallContext,
@@ -277,6 +278,14 @@ export function errorFromFailure(
       "timeout",
       `Cannot reach PVE for ${call}: could not connect to ${ctx.host} within ${formatMs(connectTimeoutMs)}; check ` +
         "that the host is up and the address, port (8006) and firewall are right",
+      { ...base, cause: causeErr },
+    );
+  }
+  if (cause === "deadline") {
+    return new PveError(
+      "timeout",
+      `${call} got no answer within the request's deadline of ${formatMs(timeoutMs)}: PVE did not answer in time; ` +
+        "check the node's load or raise the deadline (deadlineMs)",
       { ...base, cause: causeErr },
     );
   }
