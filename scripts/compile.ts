@@ -265,8 +265,8 @@ export async function verifyVersion(binary: string, version: string): Promise<vo
   const printed = new TextDecoder().decode(out.stdout).trim();
   if (!out.success || printed !== version) {
     throw new Error(
-      `The compiled ${basename(binary)} printed "${printed.slice(0, 80)}" for --version (exit ${out.code}), ` +
-        `expected "${version}": the runtime used is not a denort ${Deno.version.deno}, or the build is broken`,
+      `The compiled ${basename(binary)} printed "${printed.split("\n")[0]?.slice(0, 80)}" for --version (exit ` +
+        `${out.code}), expected "${version}": the runtime used is not a denort ${Deno.version.deno}, or the build is broken`,
     );
   }
 }
