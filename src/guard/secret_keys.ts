@@ -1,7 +1,7 @@
 /**
  * The one secret-key classifier: decides whether a value stored under a parameter or property name is a secret.
- * Audit records (`audit/redact.ts`), change-plan text (`pve_api` parameters) and log lines all ask it, so a field is
- * hidden everywhere or nowhere.
+ * Audit records (`audit/redact.ts`), change-plan text (`pve_api` parameters), log lines and the redaction of PVE error
+ * texts (`pve/encode.ts`) all ask it, so a field is hidden everywhere or nowhere.
  *
  * Rules, in order:
  * 1. A key that only names or labels a secret (`tokenid`, `token_name`, `key_id`, `keyboard`, `token-coefficient`) is
@@ -11,8 +11,7 @@
  *    private-key block pasted into them.
  * 3. Names that hold a secret anywhere: passwords and passphrases, secrets, tokens, tickets, cookies, keys (incl.
  *    keyrings, HMAC, encryption and client keys), credentials, one-time codes and TFA challenges (`otp`, `totp`,
- *    `tfa-challenge`), HTTP headers
- *    (webhook `header`, `otel-headers`: they carry authorisation).
+ *    `tfa-challenge`), HTTP headers (webhook `header`, `otel-headers`: they carry authorisation).
  * 4. Names that hold a secret in one context: `data` of an ACME plugin (DNS API credentials), `value` of a TFA
  *    answer, `code` of an OpenID login, guest-agent `input`/`input-data`/`content`/`data` (stdin and file contents).
  * @module
