@@ -12,9 +12,11 @@ import { parseArgs } from "node:util";
 import { permissionFlags } from "../src/permissions/profiles.ts";
 import { startSimulator } from "../src/sim/mod.ts";
 import { describeMachine, idleDenoRss } from "./bench/machine.ts";
-import { type BenchResults, renderReport } from "./bench/report.ts";
+import { type BenchResults, renderHighlights, renderReport } from "./bench/report.ts";
+import { writeBlock } from "./doc_blocks.ts";
 import { listingBytes, toolsListSizes } from "./bench/sizes.ts";
-import { coldStart, pairedLatency, rawGetter, ROOT, rssRun, startStdioServer } from "./bench/stdio.ts";
+import { pageThrough, pairedLatency, rawGetter, ROOT, rssRun, secondsApart, startStdioServer } from "./bench/stdio.ts";
+import { startupProbe, startupRounds } from "./bench/startup.ts";
 import { httpToolCall, loadScenario, startBare, startServeHttp, startSimProcess, throughput } from "./bench/http.ts";
 
 const { values } = parseArgs({
@@ -69,17 +71,25 @@ step(`small guest_info +5 ms: added ${smallInfo5.added.median.toFixed(2)} ms`);
 await server.close();
 raw.close();
 
-// --- cold start (small cluster): source and bundle -------------------------------------------------------------
+// --- start-up (small cluster): the floor, source and bundle, in interleaved rounds; where start-up goes -------------
 const releaseFlags = permissionFlags({ profile: "release" });
 const first = { name: "guest_info", arguments: { vmid: smallGuest.vmid } };
-const coldSource = await coldStart(small, { flags: releaseFlags }, first, scale(6));
-step(`cold start (source): ${coldSource.median.toFixed(0)} ms`);
 const bundlePath = `${ROOT}dist/pve-mcp.js`;
 const bundleBytes = await Deno.stat(bundlePath).then((s) => s.size, () => undefined);
-const coldBundle = bundleBytes === undefined
-  ? undefined
-  : await coldStart(small, { entry: bundlePath, flags: releaseFlags }, first, scale(6));
-if (coldBundle) step(`cold start (bundle): ${coldBundle.median.toFixed(0)} ms`);
+const startup = await startupRounds(
+  small,
+  {
+    source: { flags: releaseFlags },
+    ...(bundleBytes !== undefined && { bundle: { entry: bundlePath, flags: ["--no-config", ...releaseFlags] } }),
+  },
+  first,
+  scale(8),
+);
+step(
+  `start-up: node ${startup.node?.median.toFixed(0) ?? "n/a"} ms, deno ${startup.denoEmpty.median.toFixed(0)} ms, ` +
+    Object.entries(startup.cold).map(([k, v]) => `${k} ${v.median.toFixed(0)} ms`).join(", "),
+);
+const probe = await startupProbe(quick ? 1 : 3);
 await small.close();
 
 // --- large cluster: listing, guest status, upstream requests, bytes per guest, RSS -----------------------------
@@ -110,9 +120,14 @@ step(
     full.bytesPerGuest.toFixed(1)
   } B/guest, page ${page.totalBytes} B`,
 );
+const apart = await secondsApart(server, large, raw.get, 4000, quick ? 2 : 3);
+step(`status after 4 s idle: ${apart.requests.join("/")} request(s), ${apart.tool.median.toFixed(1)} ms`);
+const paging = await pageThrough(server, large);
+step(`paging: ${paging.pages} pages, ${paging.listings} listing request(s)`);
 await server.close();
-// RSS on a fresh server, so "at start" is the idle process after initialize.
-server = await startStdioServer(large, heapFlags.length ? { flags: ["-A", ...heapFlags] } : {});
+// RSS on a fresh server under the release profile (its V8 flags included), so "at start" is the idle process after
+// initialize.
+server = await startStdioServer(large, { flags: [...releaseFlags, ...heapFlags] });
 const vmids = [...large.state.guests.keys()];
 const rss = await rssRun(
   server,
@@ -120,6 +135,7 @@ const rss = await rssRun(
   4,
   quick ? 250 : 1000,
   (i) => i % 20 === 0 ? listAll : { name: "guest_info", arguments: { vmid: vmids[i % vmids.length]! } },
+  0,
 );
 step(`RSS: ${(rss.endKiB / 1024).toFixed(1)} MiB after ${rss.calls} calls (${rss.seconds.toFixed(0)} s)`);
 await server.close();
@@ -194,16 +210,11 @@ const results: BenchResults = {
   seconds: (performance.now() - t0) / 1000,
   toolsList,
   small: { guestInfo: smallInfo, guestInfo5ms: smallInfo5 },
-  large: { guestInfo: largeInfo, list, list5ms: list5, upstreamRequests, full, page },
+  large: { guestInfo: largeInfo, list, list5ms: list5, upstreamRequests, full, page, apart, paging },
   rss,
   denoIdleKiB,
   heapCapMiB: heapFlags.length ? Number(values["heap-cap-mib"]) : undefined,
-  coldStart: {
-    flags: releaseFlags.join(" "),
-    source: coldSource,
-    ...(coldBundle && { bundle: coldBundle }),
-    ...(bundleBytes !== undefined && { bundleBytes }),
-  },
+  startup: { flags: releaseFlags.join(" "), ...startup, probe, ...(bundleBytes !== undefined && { bundleBytes }) },
   http,
   load,
 };
@@ -214,5 +225,7 @@ if (!values["no-write"]) {
   await Deno.writeTextFile(values.out, report);
   // Formatted like every other page (`deno fmt --check` runs in `deno task ok`).
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", values.out], cwd: ROOT }).output();
-  console.error(`Wrote ${values.out}`);
+  // docs/reliability.md shows the same run's verdicts (never figures typed by hand).
+  await writeBlock(`${ROOT}docs/reliability.md`, "bench", renderHighlights(results));
+  console.error(`Wrote ${values.out} and the bench block of docs/reliability.md`);
 } else console.log(report);

@@ -219,3 +219,64 @@ export async function coldStart(
   }
   return { median: summary(times).median, min: Math.min(...times), n: times.length };
 }
+
+/** A status call made seconds after the previous one, as a model makes them. */
+export interface SecondsApart {
+  idleMs: number;
+  /** Upstream requests of each measured call. */
+  requests: number[];
+  tool: { median: number; p95: number; n: number };
+  raw: { median: number; p95: number; n: number };
+}
+
+/**
+ * `repeats` times: a `guest_info` call, `idleMs` of silence, then a `guest_info` of another guest, timed, with the
+ * simulator's request log counting what it cost upstream; then the raw status request of that guest, timed.
+ */
+export async function secondsApart(
+  server: StdioServer,
+  sim: Simulator,
+  raw: (path: string) => Promise<unknown>,
+  idleMs: number,
+  repeats: number,
+): Promise<SecondsApart> {
+  const guests = [...sim.state.guests.values()].filter((g) => !g.template);
+  const requests: number[] = [];
+  const toolT: number[] = [];
+  const rawT: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const a = guests[(i * 37) % guests.length]!;
+    const b = guests[(i * 37 + 11) % guests.length]!;
+    await server.client.callTool({ name: "guest_info", arguments: { vmid: a.vmid } });
+    await new Promise((r) => setTimeout(r, idleMs));
+    sim.clearRequests();
+    let t = performance.now();
+    const r = await server.client.callTool({ name: "guest_info", arguments: { vmid: b.vmid } }) as {
+      isError?: boolean;
+    };
+    toolT.push(performance.now() - t);
+    if (r.isError) throw new Error(`guest_info failed: ${JSON.stringify(r).slice(0, 300)}`);
+    requests.push(sim.requests.length);
+    t = performance.now();
+    await raw(`/nodes/${b.node}/${b.type}/${b.vmid}/status/current`);
+    rawT.push(performance.now() - t);
+  }
+  return { idleMs, requests, tool: summary(toolT), raw: summary(rawT) };
+}
+
+/** Pages through every guest with `guest_list` at its default page size; counts pages and listing requests. */
+export async function pageThrough(server: StdioServer, sim: Simulator): Promise<{ pages: number; listings: number }> {
+  sim.clearRequests();
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const r = await server.client.callTool({ name: "guest_list", arguments: cursor ? { cursor } : {} }) as {
+      isError?: boolean;
+      structuredContent?: { next_cursor?: string };
+    };
+    if (r.isError) throw new Error(`guest_list failed: ${JSON.stringify(r).slice(0, 300)}`);
+    cursor = r.structuredContent?.next_cursor;
+    pages++;
+  } while (cursor && pages < 1000);
+  return { pages, listings: sim.requests.filter((q) => q.path === "/cluster/resources").length };
+}
