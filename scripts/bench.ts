@@ -9,10 +9,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { permissionFlags } from "../src/permissions/profiles.ts";
+import { permissionFlags, V8_FLAGS } from "../src/permissions/profiles.ts";
 import { startSimulator } from "../src/sim/mod.ts";
 import { describeMachine, idleDenoRss } from "./bench/machine.ts";
-import { type BenchResults, renderHighlights, renderReport } from "./bench/report.ts";
+import { type BenchResults, renderReport } from "./bench/report.ts";
+import { renderHighlights } from "./bench/report_notes.ts";
 import { writeBlock } from "./doc_blocks.ts";
 import { listingBytes, toolsListSizes } from "./bench/sizes.ts";
 import { pageThrough, pairedLatency, rawGetter, ROOT, rssRun, secondsApart, startStdioServer } from "./bench/stdio.ts";
@@ -39,10 +40,14 @@ if (values.help) {
 const quick = values.quick;
 /** V8 old-space cap for the measured servers (tells lazily collected garbage from a leak). */
 const heapFlags = values["heap-cap-mib"] ? [`--v8-flags=--max-old-space-size=${Number(values["heap-cap-mib"])}`] : [];
+/** The HTTP servers run with `-A` (they listen on an ephemeral port) but with the profile's V8 flags. */
+const httpFlags = [`--v8-flags=${V8_FLAGS.join(",")}`, ...heapFlags];
 const scale = (n: number) => (quick ? Math.max(5, Math.round(n / 10)) : n);
 const step = (msg: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}`);
 const t0 = performance.now();
 
+/** Every measured server runs under the release profile (its permission and V8 flags), as users run it. */
+const releaseFlags = permissionFlags({ profile: "release" });
 const machine = await describeMachine();
 const denoIdleKiB = await idleDenoRss();
 step(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Deno ${machine.deno}`);
@@ -54,7 +59,7 @@ step(`tools/list: defaults ${toolsList.defaults.bytes} B, everything ${toolsList
 
 const smallGuest = [...small.state.guests.values()].find((g) => !g.template)!;
 const statusPath = (g: typeof smallGuest) => `/nodes/${g.node}/${g.type}/${g.vmid}/status/current`;
-let server = await startStdioServer(small);
+let server = await startStdioServer(small, { flags: releaseFlags });
 let raw = rawGetter(small);
 const infoCall = (vmid: number) => () => server.client.callTool({ name: "guest_info", arguments: { vmid } });
 const smallInfo = await pairedLatency(scale(400), 40, () => raw.get(statusPath(smallGuest)), infoCall(smallGuest.vmid));
@@ -72,7 +77,6 @@ await server.close();
 raw.close();
 
 // --- start-up (small cluster): the floor, source and bundle, in interleaved rounds; where start-up goes -------------
-const releaseFlags = permissionFlags({ profile: "release" });
 const first = { name: "guest_info", arguments: { vmid: smallGuest.vmid } };
 const bundlePath = `${ROOT}dist/pve-mcp.js`;
 const bundleBytes = await Deno.stat(bundlePath).then((s) => s.size, () => undefined);
@@ -94,7 +98,7 @@ await small.close();
 
 // --- large cluster: listing, guest status, upstream requests, bytes per guest, RSS -----------------------------
 const large = await startSimulator({ nodes: 20, guests: 2000, seed: 2 });
-server = await startStdioServer(large);
+server = await startStdioServer(large, { flags: releaseFlags });
 raw = rawGetter(large);
 const largeGuest = [...large.state.guests.values()].find((g) => !g.template)!;
 const listAll = { name: "guest_list", arguments: { limit: 5000 } };
@@ -149,7 +153,7 @@ try {
   const simProc = await startSimProcess(3, 30);
   try {
     const vm = 100;
-    const mcp = await startServeHttp(simProc, { tokens: ["bench"], perMinute: 1_000_000, flags: heapFlags });
+    const mcp = await startServeHttp(simProc, { tokens: ["bench"], perMinute: 1_000_000, flags: httpFlags });
     let mcpRun;
     try {
       const check = await httpToolCall(mcp.url, mcp.tokens.bench, "guest_info", { vmid: vm }, 0);
@@ -180,7 +184,7 @@ try {
 
     const names = Array.from({ length: 20 }, (_, i) => `load-${i + 1}`);
     const perMinute = 100;
-    const loadServer = await startServeHttp(simProc, { tokens: names, perMinute, flags: heapFlags });
+    const loadServer = await startServeHttp(simProc, { tokens: names, perMinute, flags: httpFlags });
     try {
       load = await loadScenario(
         loadServer,

@@ -119,8 +119,12 @@ function fuzzBlock(a: FuzzReport, b: FuzzReport): string {
   const checked = a.apidataChecked ? "contract + apidata.json" : "contract only: apidata.json was absent";
   const args = Deno.args.filter((x) => x !== "--write-docs").join(" ");
   const bad = (r: FuzzReport) => `**${r.failures.length} / ${r.unhandled.length}**`;
-  const notes: Record<string, number> = { ...a.notes };
-  for (const [k, v] of Object.entries(b.notes)) notes[k] = (notes[k] ?? 0) + v;
+  // Notes are per tool and path; the page sums them by kind.
+  const notes: Record<string, number> = {};
+  for (const [k, v] of [...Object.entries(a.notes), ...Object.entries(b.notes)]) {
+    const kind = k.replace(/^[^:]+: /, "").replace(/^(GET|POST|PUT|DELETE) \S+ /, "");
+    notes[kind] = (notes[kind] ?? 0) + v;
+  }
   return [
     `**Latest full run** (\`deno task fuzz${
       args ? ` ${args}` : ""

@@ -33,6 +33,7 @@ Deno.test("release profile: exact flags, nothing that opens run, ffi, sys or all
     "--deny-sys",
     "--allow-import=invalid:1",
     "--deny-import",
+    "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=10",
   ]);
   for (const flag of flags) {
     ok(!/^--allow-(run|ffi|sys|all)\b|^-A$/.test(flag), `release must not contain ${flag}`);
@@ -57,6 +58,7 @@ Deno.test("locked profile: only the given hosts, listen addresses and directorie
     "--deny-sys",
     "--allow-import=invalid:1",
     "--deny-import",
+    "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=10",
   ]);
 });
 
