@@ -6,14 +6,9 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { Api, ManualClock } from "./helpers.ts";
 import { validateReturns } from "./returns_validator.ts";
+import { APIDATA_URL, apidataPresent } from "../referee/apidata_check.ts";
 
-const APIDATA = new URL("../../../shared/pve-api/apidata.json", import.meta.url);
-let present = false;
-try {
-  present = Deno.statSync(APIDATA).isFile;
-} catch {
-  present = false;
-}
+const present = apidataPresent();
 
 // deno-lint-ignore no-explicit-any
 type Schema = Record<string, any>;
@@ -81,7 +76,7 @@ Deno.test({
       for (const [m, info] of Object.entries(n.info ?? {})) returns.set(`${m} ${n.path}`, (info as Schema).returns);
       for (const c of n.children ?? []) walk(c);
     };
-    (JSON.parse(await Deno.readTextFile(APIDATA)) as Schema[]).forEach(walk);
+    (JSON.parse(await Deno.readTextFile(APIDATA_URL)) as Schema[]).forEach(walk);
     await using api = await Api.start({ nodes: 3, guests: 30 });
     const qemu = [...api.sim.state.guests.values()].find((g) => g.type === "qemu" && !g.template)!;
     const lxc = [...api.sim.state.guests.values()].find((g) => g.type === "lxc" && !g.template)!;

@@ -6,17 +6,12 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { Simulator } from "../../src/sim/mod.ts";
+import { APIDATA_URL, apidataPresent } from "../referee/apidata_check.ts";
 import { Api } from "./helpers.ts";
 import { validateReturns } from "./returns_validator.ts";
 import { driveScenario, SCENARIO_GETS } from "./schema_scenario.ts";
 
-const APIDATA = new URL("../../../shared/pve-api/apidata.json", import.meta.url);
-let present = false;
-try {
-  present = Deno.statSync(APIDATA).isFile;
-} catch {
-  present = false;
-}
+const present = apidataPresent();
 if (!present) {
   console.warn(
     "SKIPPED: ../shared/pve-api/apidata.json is absent, so simulator answers are not checked against the schema.",
@@ -130,7 +125,7 @@ Deno.test({
     "sim schema: every endpoint the simulator serves answers within its official `returns` schema (needs ../shared)",
   ignore: !present,
   fn: async () => {
-    const returns = returnsByEndpoint(JSON.parse(await Deno.readTextFile(APIDATA)));
+    const returns = returnsByEndpoint(JSON.parse(await Deno.readTextFile(APIDATA_URL)));
     await using api = await Api.start({ nodes: 3, guests: 40, offlineNodes: [], taskDurationMs: 0 });
     const auth = api.sim.tokens.admin.header;
     const problems: string[] = [];
