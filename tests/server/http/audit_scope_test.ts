@@ -47,6 +47,7 @@ Deno.test("audit_recent over HTTP: device B cannot see device A's records; an ad
         PROXMOX_MCP_MODE: "admin",
         PROXMOX_MCP_TOOLSETS: "guests,audit",
         PROXMOX_MCP_HTTP_PORT: "0",
+        PROXMOX_MCP_ADMIN_PORT: "0",
         PROXMOX_MCP_HTTP_TOKENS_FILE: `${dir}/tokens.json`,
         PROXMOX_MCP_HTTP_PVE_TOKEN_MODE: "true",
         PROXMOX_MCP_AUDIT_PATH: `${dir}/audit`,
