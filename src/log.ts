@@ -4,6 +4,7 @@
  */
 import { configure, getLogger, type Logger, type LogLevel, type LogRecord } from "@logtape/logtape";
 import { isSecretKey } from "./guard/secret_keys.ts";
+import { PROCESS_SECRETS } from "./guard/scrub.ts";
 
 /** Log levels operators can choose. */
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
@@ -14,7 +15,8 @@ const encoder = new TextEncoder();
 
 /**
  * A log record as one JSON line. Properties under secret keys (the classifier of `guard/secret_keys.ts`, as for audit
- * records and plan text) are replaced by `[redacted]`, in the properties and where the message interpolates them.
+ * records and plan text) are replaced by `[redacted]`, in the properties and where the message interpolates them;
+ * every value a call resolved from `secret://` (and its encodings) is scrubbed from the whole line.
  */
 export function formatLogLine(record: LogRecord): string {
   const properties: Record<string, unknown> = {};
@@ -30,13 +32,13 @@ export function formatLogLine(record: LogRecord): string {
   const msg = record.message.map((part, i) =>
     i % 2 === 1 && hidden.has(part) ? "[redacted]" : typeof part === "string" ? part : JSON.stringify(part)
   ).join("");
-  return JSON.stringify({
+  return PROCESS_SECRETS.scrubText(JSON.stringify({
     time: new Date(record.timestamp).toISOString(),
     level: record.level,
     logger: record.category.join("."),
     msg,
     ...properties,
-  });
+  }));
 }
 
 function stderrJsonSink(record: LogRecord): void {

@@ -8,8 +8,17 @@ export {
   createSecretStore,
   SECRET_NAME,
   type SecretInfo,
+  type SecretPolicy,
   type SecretStore,
   SecretStoreError,
 } from "./store.ts";
-export { createSecretResolver, findSecretRefs, resolveSecretRefs, secretRefName } from "./resolve.ts";
+export {
+  callSecretResolver,
+  findSecretRefs,
+  noStoreError,
+  type SecretRefAt,
+  secretRefName,
+  secretRefsIn,
+} from "./resolve.ts";
+export { type SecretUse, secretUseRefusal } from "./policy.ts";
 export { backupFile, writeFileAtomic } from "./atomic_write.ts";

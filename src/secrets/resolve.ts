@@ -1,6 +1,7 @@
 /**
- * `secret://NAME` references in tool arguments: found for the audit log (which records the reference only) and
- * resolved inside the server just before the PVE request, so the model never sees a value.
+ * `secret://NAME` references in tool arguments: found with where they stand (the call pipeline checks each against
+ * the tool's secret arguments and the secret's use policy) and resolved inside the server just before the PVE
+ * request, so the model never sees a value. The audit log records the reference only.
  * @module
  */
 import { type SecretStore, SecretStoreError } from "./store.ts";
@@ -12,54 +13,64 @@ export function secretRefName(value: unknown): string | undefined {
   return typeof value === "string" ? REF.exec(value)?.[1] : undefined;
 }
 
-/** Names referenced anywhere in `value` (strings, arrays, plain objects), in order of appearance, unique. */
-export function findSecretRefs(value: unknown): string[] {
-  const out = new Set<string>();
-  const walk = (v: unknown) => {
-    const name = secretRefName(v);
-    if (name) out.add(name);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (typeof v === "object" && v !== null) Object.values(v).forEach(walk);
+/** One string in the arguments that looks like a reference: where it stands, and its name when it is valid. */
+export interface SecretRefAt {
+  /** Path of the string in the arguments (`["sshkeys"]`, `["params", "content"]`). */
+  path: (string | number)[];
+  /** The secret's name; undefined when the string starts with `secret://` but is not a valid reference. */
+  name: string | undefined;
+}
+
+/** Every string in `value` (strings, arrays, plain objects) that starts with `secret://`, in order of appearance. */
+export function secretRefsIn(value: unknown): SecretRefAt[] {
+  const out: SecretRefAt[] = [];
+  const walk = (v: unknown, path: (string | number)[], depth: number) => {
+    if (typeof v === "string") {
+      if (v.startsWith("secret://")) out.push({ path, name: secretRefName(v) });
+    } else if (depth > 32) {
+      return;
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, [...path, i], depth + 1));
+    } else if (typeof v === "object" && v !== null) {
+      for (const [k, x] of Object.entries(v)) walk(x, [...path, k], depth + 1);
+    }
   };
-  walk(value);
-  return [...out];
+  walk(value, [], 0);
+  return out;
+}
+
+/** Names referenced anywhere in `value`, in order of appearance, unique. */
+export function findSecretRefs(value: unknown): string[] {
+  return [...new Set(secretRefsIn(value).flatMap((r) => (r.name ? [r.name] : [])))];
 }
 
 /**
- * Returns a copy of `value` with every string that is exactly `secret://NAME` replaced by the stored value, and
- * records each use. Values that only contain the text elsewhere are left alone.
- * @throws {SecretStoreError} when a name is unknown or no store is configured.
+ * Resolves the references one call was cleared to use: `cleared` maps an argument to the one secret name it may
+ * resolve; each value is handed to `register` (the call's scrub scope) before it is returned, and its use recorded.
+ * @throws {TypeError} for a field or name the call was not cleared for (a tool bug), {SecretStoreError} when absent.
  */
-export async function resolveSecretRefs<T>(
-  value: T,
-  store: SecretStore | undefined,
-): Promise<{ value: T; refs: string[] }> {
-  const refs = findSecretRefs(value);
-  if (refs.length === 0) return { value, refs };
-  if (!store) {
-    throw new SecretStoreError(
-      "not_found",
-      `Cannot resolve secret://${refs[0]}: no secret store is configured; set PROXMOX_MCP_SECRETS_FILE and add the ` +
-        `secret with: pve-mcp secrets set ${refs[0]}`,
-    );
-  }
-  const values = new Map<string, string>();
-  for (const name of refs) values.set(name, await store.get(name));
-  const replace = (v: unknown): unknown => {
-    const name = secretRefName(v);
-    if (name) return values.get(name);
-    if (Array.isArray(v)) return v.map(replace);
-    if (typeof v === "object" && v !== null) {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replace(x)]));
+export function callSecretResolver(
+  store: SecretStore,
+  cleared: ReadonlyMap<string, string>,
+  register: (value: string) => void,
+): (field: string, ref: string) => Promise<string> {
+  return async (field, ref) => {
+    const name = secretRefName(ref);
+    if (name === undefined || cleared.get(field) !== name) {
+      throw new TypeError(`internal error: ${field} was not cleared to use a secret reference`);
     }
-    return v;
+    const value = await store.get(name);
+    register(value);
+    await store.touchLastUsed(name).catch(() => {});
+    return value;
   };
-  const resolved = replace(value) as T;
-  await Promise.all(refs.map((name) => store.touchLastUsed(name).catch(() => {})));
-  return { value: resolved, refs };
 }
 
-/** A resolver bound to one store, for the call pipeline. */
-export function createSecretResolver(store: SecretStore | undefined) {
-  return <T>(value: T) => resolveSecretRefs(value, store);
+/** The error for a reference when no store is configured. */
+export function noStoreError(name: string): SecretStoreError {
+  return new SecretStoreError(
+    "not_found",
+    `Cannot resolve secret://${name}: no secret store is configured; set PROXMOX_MCP_SECRETS_FILE and add the ` +
+      `secret with: pve-mcp secrets set ${name}`,
+  );
 }

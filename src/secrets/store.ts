@@ -13,8 +13,20 @@ import { fileKdf, sealForSlot, type SecretSlot, STORE_KIND, storeSlots } from ".
 /** Valid secret names: letters, digits, `.`, `_`, `-`; up to 64 characters. */
 export const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/**
+ * Where a secret may go (src/secrets/policy.ts decides). Stored beside the sealed value, readable without the key.
+ * An entry without a policy (or a field left out) gets the default: any argument that accepts `secret://` and does
+ * not hand the value back, used by any principal.
+ */
+export interface SecretPolicy {
+  /** Tool arguments (`tool.argument`) the value may be sent through; round trips only when listed here. */
+  allow?: string[];
+  /** Principals (`stdio`, `device:NAME`, `pve:USER@REALM!TOKENID`) that may use it. */
+  principals?: string[];
+}
+
 /** What `list` shows of a secret: never its value. */
-export interface SecretInfo {
+export interface SecretInfo extends SecretPolicy {
   name: string;
   created: string;
   updated: string;
@@ -35,8 +47,10 @@ export interface SecretStore {
   /** The value of `name`; throws {@linkcode SecretStoreError} `not_found` when absent. */
   get(name: string): Promise<string>;
   has(name: string): Promise<boolean>;
-  /** Adds or replaces `name`. */
-  set(name: string, value: string): Promise<void>;
+  /** Names, dates and use policy of `name` (no key needed); undefined when absent. */
+  info(name: string): Promise<SecretInfo | undefined>;
+  /** Adds or replaces `name`; without `policy` a replaced entry keeps its policy (a new one gets the default). */
+  set(name: string, value: string, policy?: SecretPolicy): Promise<void>;
   /** Names and dates, sorted by name. */
   list(): Promise<SecretInfo[]>;
   /** Removes `name`; false when it was not there. */
@@ -45,11 +59,28 @@ export interface SecretStore {
   touchLastUsed(name: string): Promise<void>;
 }
 
-interface Entry {
+interface Entry extends SecretPolicy {
   value: string;
   created: string;
   updated: string;
   lastUsed?: string;
+}
+
+/** The public view of an entry. */
+function infoOf(name: string, e: Entry): SecretInfo {
+  return {
+    name,
+    created: e.created,
+    updated: e.updated,
+    ...(e.lastUsed ? { lastUsed: e.lastUsed } : {}),
+    ...(Array.isArray(e.allow) ? { allow: e.allow.filter((x) => typeof x === "string") } : {}),
+    ...(Array.isArray(e.principals) ? { principals: e.principals.filter((x) => typeof x === "string") } : {}),
+  };
+}
+
+/** The policy fields to store: those given (an empty list is kept: it allows nothing). */
+function policyFields(p: SecretPolicy): SecretPolicy {
+  return { ...(p.allow ? { allow: [...p.allow] } : {}), ...(p.principals ? { principals: [...p.principals] } : {}) };
 }
 
 interface StoreFile {
@@ -148,14 +179,19 @@ export function createSecretStore(
     async get(name) {
       checkSecretName(name);
       const k = needKey(`read secret "${name}"`);
-      const entry = (await read()).entries[name];
+      const { entries } = await read();
+      const entry = Object.hasOwn(entries, name) ? entries[name] : undefined;
       if (!entry) throw notFound(name);
       return await openValue(k, entry.value, `secret://${name}`, `secret ${name} in ${path}`);
     },
     async has(name) {
       return Object.hasOwn((await read()).entries, name);
     },
-    async set(name, value) {
+    async info(name) {
+      const { entries } = await read();
+      return Object.hasOwn(entries, name) ? infoOf(name, entries[name]!) : undefined;
+    },
+    async set(name, value, policy) {
       checkSecretName(name);
       const k = needKey(`store secret "${name}"`);
       const data = await read();
@@ -172,19 +208,20 @@ export function createSecretStore(
         const stamp = new Date(now()).toISOString();
         const fresh = await read(); // re-read right before writing: keep changes made meanwhile
         const previous = fresh.entries[name];
-        fresh.entries[name] = { value: sealed, created: previous?.created ?? stamp, updated: stamp };
+        const kept = policy ?? previous ?? {};
+        fresh.entries[name] = {
+          value: sealed,
+          created: previous?.created ?? stamp,
+          updated: stamp,
+          ...policyFields(kept),
+        };
         await write(fresh);
       });
     },
     async list() {
       const data = await read();
       return Object.entries(data.entries)
-        .map(([name, e]) => ({
-          name,
-          created: e.created,
-          updated: e.updated,
-          ...(e.lastUsed ? { lastUsed: e.lastUsed } : {}),
-        }))
+        .map(([name, e]) => infoOf(name, e))
         .sort((a, b) => a.name.localeCompare(b.name));
     },
     rm(name) {

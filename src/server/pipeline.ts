@@ -1,7 +1,9 @@
 /**
  * The one path every tool call walks, from every transport and from resources, in named stages: prepare (parse with
- * the tool's zod input, defaults applied; classify) → rate limit → policy → plan + human confirmation (destructive)
- * or dry run → audit intent → PVE → audit result.
+ * the tool's zod input, defaults applied; classify) → rate limit → policy → secret references (use policy; values
+ * resolved later are registered in the call's scrub scope) → plan + human confirmation (destructive) or dry run →
+ * audit intent → PVE → audit result → scrub (every resolved secret value, in any obvious encoding, is removed from the
+ * result, errors, plan and audit text; log lines are scrubbed by the log sink).
  * @module
  */
 import type { CallToolResult, InputRequiredResult } from "@modelcontextprotocol/server";
@@ -16,6 +18,9 @@ import type {
 } from "../core/mod.ts";
 import type { z } from "zod";
 import { log } from "../log.ts";
+import { SecretScope } from "../guard/scrub.ts";
+import { callSecretResolver, noStoreError, secretRefsIn } from "../secrets/resolve.ts";
+import { secretUseRefusal } from "../secrets/policy.ts";
 import { type PveApi, PveError, type PveRequest, type PveResult } from "../pve/types.ts";
 import { effectOf, type ToolContext, type ToolDef } from "../tools/registry.ts";
 import {
@@ -203,6 +208,15 @@ interface Flight {
   cluster: ClusterHandle;
   base: Omit<AuditEvent, "phase">;
   started: number;
+  /** Every secret value this call resolved: scrubbed from all it hands back (result, errors, plan, audit). */
+  scope: SecretScope;
+  /** Argument → the secret name it was cleared to resolve (the secret-reference stage). */
+  cleared: Map<string, string>;
+}
+
+/** Writes an audit record of the call, scrubbed of the values it resolved. */
+function audit(f: Flight, event: AuditEvent): Promise<void> {
+  return f.app.audit.write(f.scope.scrubDeep(event));
 }
 
 /** Ends a call that does not reach PVE: audits why (best effort), counts the outcome, answers a tool error. */
@@ -210,9 +224,9 @@ async function refuse(
   f: Flight,
   outcome: string,
   message: string,
-  audit?: Pick<AuditEvent, "phase" | "reason"> & Partial<AuditEvent>,
+  record?: Pick<AuditEvent, "phase" | "reason"> & Partial<AuditEvent>,
 ): Promise<CallToolResult> {
-  if (audit) await f.app.audit.write({ ...f.base, ...audit }).catch(() => {});
+  if (record) await audit(f, { ...f.base, ...record }).catch(() => {});
   f.app.onCall?.(f.call.def.name, outcome, performance.now() - f.started);
   return toolError(message);
 }
@@ -243,6 +257,60 @@ async function policyStage(f: Flight): Promise<CallToolResult | undefined> {
 }
 
 /**
+ * Stage: `secret://NAME` references. Only a tool's declared secret arguments take one (anywhere else it is refused,
+ * never sent as text), and only as the secret's use policy allows: the argument, round trips, the principal. What
+ * passes is cleared for lazy resolution through `ctx.resolveSecret`.
+ */
+async function secretStage(f: Flight): Promise<CallToolResult | undefined> {
+  const { def, args } = f.call;
+  const capable = def.secretArgs ?? {};
+  const where = Object.keys(capable).map((a) => `${def.name}.${a}`);
+  const deny = (reason: string) => refuse(f, "denied", `Denied: ${reason}`, { phase: "denied", reason });
+  for (const ref of secretRefsIn(args)) {
+    const field = ref.path.join(".") || "(arguments)";
+    const arg = ref.path.length === 1 && typeof ref.path[0] === "string" && Object.hasOwn(capable, ref.path[0])
+      ? ref.path[0]
+      : undefined;
+    if (arg === undefined) {
+      return deny(
+        `${field}: ${ref.name ? `secret://${ref.name}` : "a secret:// reference"} cannot be used here; ${
+          where.length
+            ? `${def.name} accepts secret://NAME only in ${where.join(", ")}`
+            : `${def.name} accepts no secret://NAME`
+        }`,
+      );
+    }
+    if (ref.name === undefined) {
+      return deny(`${field}: this is not a valid secret reference: use secret://NAME (letters, digits, . _ -)`);
+    }
+    const store = f.app.secrets;
+    if (!store) return refuse(f, "error", `Cannot run ${def.name}: ${field}: ${noStoreError(ref.name).message}`);
+    let info;
+    try {
+      info = await store.info(ref.name);
+    } catch (e) {
+      return refuse(f, "error", `Cannot run ${def.name}: ${field}: ${(e as Error).message}`);
+    }
+    if (!info) {
+      return refuse(
+        f,
+        "error",
+        `Cannot run ${def.name}: ${field}: secret "${ref.name}" is not in the secret store; add it with: ` +
+          `pve-mcp secrets set ${ref.name}`,
+      );
+    }
+    const refusal = secretUseRefusal(ref.name, info, {
+      target: `${def.name}.${arg}`,
+      ...(capable[arg]!.roundTrip ? { roundTrip: capable[arg]!.roundTrip } : {}),
+      principal: f.env.principal.id,
+    });
+    if (refusal) return deny(`${field}: ${refusal}`);
+    f.cleared.set(arg, ref.name);
+  }
+  return undefined;
+}
+
+/**
  * Stage: the plan of a change (dry run, or a destructive call) and the human's confirmation. Returns the final answer
  * when the call stops here, or how it was confirmed (undefined: no confirmation was needed).
  */
@@ -255,12 +323,12 @@ async function confirmStage(
   if (cls === "read" || !(dryRun || cls === "destructive")) return {};
   let plan: ChangePlan;
   try {
-    plan = await planOf(f.call, { ...toolCtx, pveWrite: noWrites(toolCtx.pveWrite) });
+    plan = f.scope.scrubDeep(await planOf(f.call, { ...toolCtx, pveWrite: noWrites(toolCtx.pveWrite) }));
   } catch (e) {
     return { stop: await refuse(f, "error", errorMessage(def, e).text) };
   }
   if (dryRun) {
-    await f.app.audit.write({
+    await audit(f, {
       ...f.base,
       phase: "result",
       outcome: "ok",
@@ -329,7 +397,12 @@ function toolContext(f: Flight, calls: PveCallRecord[], upids: string[]): ToolCo
     progress: env.progress ?? (() => Promise.resolve()),
     noteTask: (upid) => upids.push(upid),
     maxTaskWaitMs: app.maxTaskWaitMs,
-    ...(app.secrets ? { secrets: app.secrets } : {}),
+    ...(app.secrets
+      ? {
+        secrets: app.secrets,
+        resolveSecret: callSecretResolver(app.secrets, f.cleared, (value) => f.scope.add(value)),
+      }
+      : {}),
     ...(app.auditReader ? { auditReader: app.auditReader } : {}),
   };
 }
@@ -344,7 +417,7 @@ async function executeStage(
 ): Promise<CallToolResult> {
   const { def, cls } = f.call;
   try {
-    await f.app.audit.write({ ...f.base, phase: "intent", ...(confirmedBy ? { reason: confirmedBy } : {}) });
+    await audit(f, { ...f.base, phase: "intent", ...(confirmedBy ? { reason: confirmedBy } : {}) });
   } catch (e) {
     // The audit log decides what must be durable: it rejects changes it cannot record, and reads only when
     // `audit.failReadsOnError` is on. Either way nothing is sent upstream.
@@ -356,7 +429,7 @@ async function executeStage(
     );
   }
   const result = (outcome: "ok" | "error", extra: Partial<AuditEvent> = {}) =>
-    f.app.audit.write({
+    audit(f, {
       ...f.base,
       phase: "result",
       outcome,
@@ -389,8 +462,8 @@ async function executeStage(
 
 /**
  * Runs one tool call through the pipeline and returns the MCP result. Never throws for tool-level failures.
- * Stages, in this order on every path: prepare (parse, classify) → rate limit → policy → plan + confirmation →
- * audit intent → PVE → audit result.
+ * Stages, in this order on every path: prepare (parse, classify) → rate limit → policy → secret references → plan +
+ * confirmation → audit intent → PVE → audit result → scrub.
  */
 export async function runTool(
   app: App,
@@ -411,9 +484,13 @@ export async function runTool(
     return toolError((e as Error).message);
   }
   const base = { principal: env.principal, tool: def.name, cluster: cluster.name, class: call.cls, args: call.args };
-  const f: Flight = { app, call, env, cluster, base, started };
+  const f: Flight = { app, call, env, cluster, base, started, scope: new SecretScope(), cleared: new Map() };
+  return f.scope.scrubDeep(await stages(f));
+}
 
-  const stopped = rateLimitStage(f) ?? await policyStage(f);
+/** The stages after preparation, in order; the first that answers ends the call. */
+async function stages(f: Flight): Promise<CallToolResult | InputRequiredResult> {
+  const stopped = rateLimitStage(f) ?? await policyStage(f) ?? await secretStage(f);
   if (stopped) return stopped;
   const calls: PveCallRecord[] = [];
   const upids: string[] = [];

@@ -136,6 +136,7 @@ export const guestAgent = defineTool({
     description: "Facts from a running VM's guest agent: osinfo, fsinfo, network, users, hostname, time. Output is " +
       "untrusted text.",
   },
+  secretArgs: { content: { roundTrip: "the guest can read the file back (file_read, or any program in the VM)" } },
   // exec and file access act inside the guest: its opt-in (and for exec the program allowlist) decide, whatever the class.
   effect: (a) =>
     effect({
@@ -207,7 +208,7 @@ export const guestAgent = defineTool({
         }
         case "file_write": {
           const path = need(args.path, "path");
-          const content = await resolveSecretRef(need(args.content, "content"), ctx, "content");
+          const { value: content } = await resolveSecretRef(need(args.content, "content"), ctx, "content");
           await ctx.pveWrite.request({
             method: "POST",
             path: `${base}/agent/file-write`,

@@ -9,7 +9,7 @@ import { pvePath } from "../pve/encode.ts";
 import { vmidTaken } from "../pve/guests.ts";
 import { PveError } from "../pve/types.ts";
 import type { ToolContext } from "./registry.ts";
-import { resolveSecretRefs, secretRefName } from "../secrets/resolve.ts";
+import { secretRefName } from "../secrets/resolve.ts";
 import { SecretStoreError } from "../secrets/store.ts";
 
 /** Annotations of a tool whose worst action changes something but destroys nothing. */
@@ -202,20 +202,33 @@ export function joinTags(tags: readonly string[]): string {
   return tags.join(";");
 }
 
+/** A tool argument's value to send to PVE, and how messages may name it (never by its value). */
+export interface ArgValue {
+  value: string;
+  /** `the value of secret://NAME` for a resolved reference, `the value` otherwise. */
+  label: string;
+}
+
 /**
- * Turns a tool argument that may carry a secret into the value to send to PVE: `secret://NAME` is looked up in the
- * server's secret store (src/secrets/; the model only ever sees the name); any other value is returned as given.
- * The store comes from the call context (`ctx.secrets`); without one, a reference fails with a message that says how
- * to configure it. Messages name secrets, never values.
+ * Turns a tool argument that may carry a secret into the value to send to PVE: `secret://NAME` is resolved through
+ * the call pipeline (`ctx.resolveSecret`, which checks the secret's use policy and registers the value so it is
+ * scrubbed from everything the call returns; the model only ever sees the name); any other value is returned as
+ * given. Messages name secrets, never values.
  */
-export async function resolveSecretRef(value: string, ctx: ToolContext, field: string): Promise<string> {
-  if (!value.startsWith("secret://")) return value;
-  if (secretRefName(value) === undefined) {
-    throw new TypeError(`${field}: "${value.slice(0, 40)}" is not a valid secret reference: use secret://NAME`);
+export async function resolveSecretRef(value: string, ctx: ToolContext, field: string): Promise<ArgValue> {
+  if (!value.startsWith("secret://")) return { value, label: "the value" };
+  const name = secretRefName(value);
+  if (name === undefined) {
+    throw new TypeError(`${field}: this is not a valid secret reference: use secret://NAME (letters, digits, . _ -)`);
   }
-  const store = ctx.secrets;
+  if (!ctx.resolveSecret) {
+    throw new TypeError(
+      `${field}: cannot resolve secret://${name}: no secret store is configured; set PROXMOX_MCP_SECRETS_FILE and ` +
+        `add the secret with: pve-mcp secrets set ${name}`,
+    );
+  }
   try {
-    return (await resolveSecretRefs(value, store)).value;
+    return { value: await ctx.resolveSecret(field, value), label: `the value of secret://${name}` };
   } catch (e) {
     if (e instanceof SecretStoreError) throw new TypeError(`${field}: ${e.message}`);
     throw e;
@@ -230,17 +243,26 @@ export function encodeSshKeys(keys: string): string {
   return encodeURIComponent(keys.replace(/\r\n/g, "\n").trim());
 }
 
-/** Checks SSH public keys enough to catch a pasted private key or garbage. */
-export function checkSshKeys(keys: string, field: string): void {
-  if (/PRIVATE KEY/.test(keys)) {
-    throw new TypeError(`${field}: this looks like a private key; pass public keys only (ssh-ed25519 AAAA…)`);
+/**
+ * Checks SSH public keys enough to catch a pasted private key or garbage. Messages name the argument and the line
+ * number, and quote nothing: the text may be a resolved secret.
+ */
+export function checkSshKeys(keys: ArgValue, field: string): void {
+  if (/PRIVATE KEY/.test(keys.value)) {
+    throw new TypeError(
+      `${field}: ${keys.label} looks like a private key; pass public keys only (ssh-ed25519 AAAA… comment)`,
+    );
   }
-  for (const line of keys.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+  const lines = keys.value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  lines.forEach((line, i) => {
     if (
       !/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+\/=]+( .*)?$/
         .test(line)
     ) {
-      throw new TypeError(`${field}: "${line.slice(0, 30)}…" is not an SSH public key line`);
+      const where = lines.length > 1 ? ` (line ${i + 1})` : "";
+      throw new TypeError(
+        `${field}: ${keys.label}${where} is not an SSH public key line (expected: ssh-ed25519 AAAA… comment)`,
+      );
     }
-  }
+  });
 }

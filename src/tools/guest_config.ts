@@ -120,10 +120,13 @@ export function configParams(
 
 async function resolveSecrets(args: ConfigArgs, ctx: ToolContext): Promise<ConfigSecrets> {
   const out: ConfigSecrets = {};
-  if (args.cipassword !== undefined) out.cipassword = await resolveSecretRef(args.cipassword, ctx, "cipassword");
+  if (args.cipassword !== undefined) {
+    out.cipassword = (await resolveSecretRef(args.cipassword, ctx, "cipassword")).value;
+  }
   if (args.sshkeys !== undefined) {
-    out.sshkeys = await resolveSecretRef(args.sshkeys, ctx, "sshkeys");
-    checkSshKeys(out.sshkeys, "sshkeys");
+    const keys = await resolveSecretRef(args.sshkeys, ctx, "sshkeys");
+    checkSshKeys(keys, "sshkeys");
+    out.sshkeys = keys.value;
   }
   return out;
 }
@@ -150,6 +153,10 @@ export const guestConfig = defineTool({
     deleted: z.array(z.string()),
     pending: z.array(z.string()).optional(),
   }),
+  secretArgs: {
+    cipassword: {},
+    sshkeys: { roundTrip: "SSH keys stay readable in the guest and in its configuration" },
+  },
   // Only allowlisted keys: no disk, device or volume key can name another guest's volume here.
   effect: (args) => effect({ cls: "write", guests: [{ vmid: args.vmid, role: "target" }] }),
   async handler(args, ctx) {

@@ -252,12 +252,16 @@ export function cloneSettings(
 async function resolveSecrets(args: CreateArgs, ctx: ToolContext, type: "qemu" | "lxc"): Promise<ResolvedSecrets> {
   const out: ResolvedSecrets = {};
   if (args.password !== undefined) {
-    out.password = await resolveSecretRef(args.password, ctx, "password");
-    if (type === "lxc" && out.password.length < 5) throw new TypeError("password: containers need 5+ characters");
+    const password = await resolveSecretRef(args.password, ctx, "password");
+    if (type === "lxc" && password.value.length < 5) {
+      throw new TypeError(`password: ${password.label} is too short: containers need 5+ characters`);
+    }
+    out.password = password.value;
   }
   if (args.ssh_keys !== undefined) {
-    out.sshKeys = await resolveSecretRef(args.ssh_keys, ctx, "ssh_keys");
-    checkSshKeys(out.sshKeys, "ssh_keys");
+    const keys = await resolveSecretRef(args.ssh_keys, ctx, "ssh_keys");
+    checkSshKeys(keys, "ssh_keys");
+    out.sshKeys = keys.value;
   }
   return out;
 }
@@ -312,6 +316,7 @@ export const guestCreate = defineTool({
   ],
   input: Input,
   output: TaskResult.extend({ vmid: z.number(), node: z.string() }),
+  secretArgs: { password: {}, ssh_keys: { roundTrip: "SSH keys stay readable in the guest and in its configuration" } },
   effect: createEffect,
   async handler(args, ctx) {
     checkNetwork(args);

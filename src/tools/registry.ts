@@ -42,8 +42,17 @@ export interface ToolContext {
   noteTask(upid: string): void;
   /** Longest time a tool may wait for a PVE task, in milliseconds. */
   maxTaskWaitMs: number;
-  /** The server's secret store (`secret://NAME` references; created secrets), when one is configured. */
-  secrets?: SecretStore;
+  /**
+   * The server's secret store, to list names and store created secrets, when one is configured. It cannot read a
+   * value: values come only through {@linkcode ToolContext.resolveSecret}.
+   */
+  secrets?: Omit<SecretStore, "get">;
+  /**
+   * The value of a `secret://NAME` reference given in argument `field` (one of the tool's
+   * {@linkcode ToolDef.secretArgs}), once the pipeline has checked the secret's use policy; the value is registered
+   * for the call, and scrubbed from everything the call hands back. Absent: no secret store is configured.
+   */
+  resolveSecret?(field: string, ref: string): Promise<string>;
   /** Reads recent audit records, when an audit log is configured. */
   auditReader?: AuditReader;
 }
@@ -77,6 +86,12 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
     title?: string;
     description?: string;
   };
+  /**
+   * The arguments that accept `secret://NAME` (top-level strings), with `roundTrip` saying how the value can come back
+   * when it does (a guest reads a file back; a guest's configuration shows its SSH keys). A reference anywhere else is
+   * refused; a round trip needs the secret's explicit permission (src/secrets/policy.ts).
+   */
+  secretArgs?: Readonly<Record<string, { roundTrip?: string }>>;
   /**
    * What a call does and touches (class, guests, nodes, storages, pools, a program run inside a guest), as data: policy
    * decides on this alone. Required for every tool that can change something; absent, a call's class comes from the

@@ -43,7 +43,8 @@ Deno.test("secrets set from stdin, list without values, rm; the store file is 06
     assert.equal(await runSecretsCommand(["list"], c.io), 0, "listing needs no key");
     assert.equal(
       c.stdout,
-      "NAME\tCREATED\tUPDATED\tLAST USED\nci.password\t2025-01-02T03:04:05.000Z\t2025-01-02T03:04:05.000Z\t\n",
+      "NAME\tALLOW\tPRINCIPALS\tCREATED\tUPDATED\tLAST USED\n" +
+        "ci.password\t(default: no round trips)\t(any)\t2025-01-02T03:04:05.000Z\t2025-01-02T03:04:05.000Z\t\n",
     );
     c = captureIo({ env, cwd: dir });
     await runSecretsCommand(["list", "--json"], c.io);
@@ -53,6 +54,62 @@ Deno.test("secrets set from stdin, list without values, rm; the store file is 06
     c = captureIo({ env, cwd: dir });
     assert.equal(await runSecretsCommand(["rm", "ci.password"], c.io), 0);
     assert.equal(await runSecretsCommand(["rm", "ci.password"], captureIo({ env, cwd: dir }).io), 1);
+  });
+});
+
+Deno.test("secrets set --allow/--principal records the use policy; list shows it; bad flags are usage errors", async () => {
+  await withTempDir(async (dir) => {
+    const { storeFile, env } = await setup(dir);
+    const set = async (args: string[]) => {
+      const c = captureIo({ env, cwd: dir, stdin: `${CANARY}\n` });
+      return { code: await runSecretsCommand(["set", ...args], c.io), c };
+    };
+    let r = await set([
+      "ci",
+      "--allow",
+      "guest_config.cipassword",
+      "--allow",
+      "guest_agent.content",
+      "--principal",
+      "device:ci",
+      "--principal",
+      "stdio",
+    ]);
+    assert.equal(r.code, 0, r.c.stderr);
+    assert.match(r.c.stderr, /only in guest_config\.cipassword, guest_agent\.content, by device:ci, stdio/);
+    r = await set(["ci"]); // a new value keeps the policy
+    assert.equal(r.code, 0, r.c.stderr);
+    const keyless = createSecretStore(storeFile, undefined);
+    let info = await keyless.info("ci");
+    assert.deepEqual([info?.allow, info?.principals], [["guest_config.cipassword", "guest_agent.content"], [
+      "device:ci",
+      "stdio",
+    ]]);
+    r = await set(["ci", "--default-policy"]);
+    assert.equal(r.code, 0, r.c.stderr);
+    assert.match(
+      r.c.stderr,
+      /any argument that accepts secret:\/\/ and does not hand the value back, by any principal/,
+    );
+    info = await keyless.info("ci");
+    assert.deepEqual([info?.allow, info?.principals], [undefined, undefined]);
+    await set(["ci", "--allow", "guest_create.password"]);
+    const c = captureIo({ env, cwd: dir });
+    await runSecretsCommand(["list", "--json"], c.io);
+    assert.deepEqual(JSON.parse(c.stdout)[0].allow, ["guest_create.password"]);
+    for (
+      const [args, problem] of [
+        [["ci", "--allow", "guest_config.notes"], /is not an argument that accepts secret:\/\//],
+        [["ci", "--principal", "alice"], /is not a principal: use stdio, device:NAME/],
+        [["ci", "--default-policy", "--allow", "guest_create.password"], /cannot be combined/],
+      ] as const
+    ) {
+      r = await set([...args]);
+      assert.equal(r.code, 2, r.c.stderr);
+      assert.match(r.c.stderr, problem);
+    }
+    const rm = captureIo({ env, cwd: dir });
+    assert.equal(await runSecretsCommand(["rm", "ci", "--allow", "guest_create.password"], rm.io), 2);
   });
 });
 

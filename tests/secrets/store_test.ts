@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createSecretStore, SecretStoreError } from "../../src/secrets/store.ts";
-import { createSecretResolver, findSecretRefs, resolveSecretRefs } from "../../src/secrets/resolve.ts";
+import { callSecretResolver, findSecretRefs, secretRefsIn } from "../../src/secrets/resolve.ts";
 import { rotateFile } from "../../src/config/rotate.ts";
 import { MasterKey } from "../../src/crypto/keys.ts";
 import { modeOf, newKey, withTempDir } from "./helpers.ts";
@@ -97,7 +97,7 @@ Deno.test("store: passphrase keys share one salt per file; the store rotates lik
   });
 });
 
-Deno.test("resolveSecretRefs: exact secret://NAME strings anywhere in the arguments; the rest untouched", async () => {
+Deno.test("secretRefsIn: every secret:// string with its path; the call resolver gives only cleared names", async () => {
   await withTempDir(async (dir) => {
     let t = 0;
     const store = createSecretStore(join(dir, "s.json"), await newKey(), { now: () => t });
@@ -108,25 +108,47 @@ Deno.test("resolveSecretRefs: exact secret://NAME strings anywhere in the argume
       vmid: 100,
       cipassword: "secret://pw",
       sshkeys: ["secret://key", "literal"],
-      nested: { note: "see secret://pw for details", again: "secret://pw" },
+      nested: { note: "see secret://pw for details", again: "secret://pw", bad: "secret://../x" },
     };
+    assert.deepEqual(secretRefsIn(args), [
+      { path: ["cipassword"], name: "pw" },
+      { path: ["sshkeys", 0], name: "key" },
+      { path: ["nested", "again"], name: "pw" },
+      { path: ["nested", "bad"], name: undefined },
+    ]);
     assert.deepEqual(findSecretRefs(args), ["pw", "key"]);
-    const { value, refs } = await createSecretResolver(store)(args);
-    assert.deepEqual(refs, ["pw", "key"]);
-    assert.deepEqual(value, {
-      vmid: 100,
-      cipassword: "hunter2-CANARY",
-      sshkeys: ["ssh-ed25519 AAA", "literal"],
-      nested: { note: "see secret://pw for details", again: "hunter2-CANARY" },
-    });
-    assert.equal(args.cipassword, "secret://pw", "the input is not modified");
+    const seen: string[] = [];
+    const resolve = callSecretResolver(store, new Map([["cipassword", "pw"]]), (v) => seen.push(v));
+    assert.equal(await resolve("cipassword", "secret://pw"), "hunter2-CANARY");
+    assert.deepEqual(seen, ["hunter2-CANARY"], "the value is registered for scrubbing");
     assert.equal((await store.list()).find((e) => e.name === "pw")!.lastUsed, "1970-01-01T00:02:00.000Z");
-    await assert.rejects(
-      resolveSecretRefs({ a: "secret://missing" }, store),
-      /Secret "missing" is not in the secret store/,
-    );
-    await assert.rejects(resolveSecretRefs({ a: "secret://x" }, undefined), /no secret store is configured/);
-    assert.deepEqual(await resolveSecretRefs({ a: 1 }, undefined), { value: { a: 1 }, refs: [] });
+    await assert.rejects(resolve("cipassword", "secret://key"), /not cleared/);
+    await assert.rejects(resolve("sshkeys", "secret://key"), /not cleared/);
+    const missing = callSecretResolver(store, new Map([["a", "missing"]]), () => {});
+    await assert.rejects(missing("a", "secret://missing"), /Secret "missing" is not in the secret store/);
+  });
+});
+
+Deno.test("store: use policy is stored with the entry, kept on replace, readable without the key", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "s.json");
+    const store = createSecretStore(path, await newKey());
+    await store.set("a", "value-a", { allow: ["guest_config.cipassword"], principals: ["device:ci"] });
+    await store.set("b", "value-b");
+    await store.set("a", "value-a2"); // no policy given: the old one is kept
+    const keyless = createSecretStore(path, undefined);
+    assert.deepEqual(await keyless.info("a").then((i) => ({ allow: i!.allow, principals: i!.principals })), {
+      allow: ["guest_config.cipassword"],
+      principals: ["device:ci"],
+    });
+    const b = await keyless.info("b");
+    assert.ok(b && b.allow === undefined && b.principals === undefined, "no policy: the default");
+    assert.equal(await keyless.info("constructor"), undefined);
+    await store.set("a", "value-a3", {});
+    assert.equal((await keyless.list()).find((e) => e.name === "a")!.allow, undefined, "an empty policy resets");
+    // An entry written before policies existed (no fields) reads as the default.
+    const raw = JSON.parse(await Deno.readTextFile(path));
+    assert.ok(!("allow" in raw.entries.b) && !("principals" in raw.entries.b));
   });
 });
 

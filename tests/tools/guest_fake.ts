@@ -51,16 +51,22 @@ export function fakeContext(opts: {
   if (opts.secrets) {
     const store = opts.secrets;
     const missing = (name: string) => new SecretStoreError("not_found", `No secret named "${name}" in the store`);
+    const get = (
+      name: string,
+    ) => (name in store ? Promise.resolve(store[name] as string) : Promise.reject(missing(name)));
     const fakeStore: SecretStore = {
       path: "/fake/secrets.json",
-      get: (name) => (name in store ? Promise.resolve(store[name] as string) : Promise.reject(missing(name))),
+      get,
       has: (name) => Promise.resolve(name in store),
+      info: () => Promise.resolve(undefined),
       set: () => Promise.reject(new Error("the fake store is read-only")),
       list: () => Promise.resolve([]),
       rm: () => Promise.resolve(false),
       touchLastUsed: () => Promise.resolve(),
     };
     ctx.secrets = fakeStore;
+    // The pipeline clears references before a handler runs (tests/server cover that); here every name is cleared.
+    ctx.resolveSecret = (_field, ref) => get(ref.slice("secret://".length));
   }
   return { ctx, sent };
 }
