@@ -2,8 +2,10 @@
  * The one path every tool call walks, from every transport and from resources, in named stages: prepare (parse with
  * the tool's zod input, defaults applied; classify) → rate limit → policy → secret references (use policy; values
  * resolved later are registered in the call's scrub scope) → plan + human confirmation (destructive) or dry run →
- * audit intent → PVE → audit result → scrub (every resolved secret value, in any obvious encoding, is removed from the
- * result, errors, plan and audit text; log lines are scrubbed by the log sink).
+ * audit intent → PVE → audit result → sanitise (every string of the result cleaned and capped by the one cleaner,
+ * the text rendered from the cleaned data) → scrub (every resolved secret value, in any obvious encoding, is removed
+ * from the result, errors, plan and audit text; log lines are scrubbed by the log sink; hostile characters are
+ * stripped from all of it).
  * @module
  */
 import type { CallToolResult, InputRequiredResult } from "@modelcontextprotocol/server";
@@ -19,6 +21,7 @@ import type {
 import type { z } from "zod";
 import { log } from "../log.ts";
 import { SecretScope } from "../guard/scrub.ts";
+import { cleanDeep } from "../guard/untrusted.ts";
 import { callSecretResolver, noStoreError, secretRefsIn } from "../secrets/resolve.ts";
 import { secretUseRefusal } from "../secrets/policy.ts";
 import { type PveApi, PveError, type PveRequest, type PveResult } from "../pve/types.ts";
@@ -448,9 +451,12 @@ async function executeStage(
     if (cls !== "read") f.cluster.guests.invalidate();
     await result("ok");
     f.app.onCall?.(def.name, "ok", performance.now() - f.started);
+    // Sanitise: every string a tool returns is untrusted until cleaned and capped by the one cleaner
+    // (src/guard/untrusted.ts); the text is rendered from the cleaned data.
+    const clean = cleanDeep(out, def.textCaps);
     return {
-      content: [{ type: "text", text: def.text(out as never) }],
-      structuredContent: out as Record<string, unknown>,
+      content: [{ type: "text", text: def.text(clean as never) }],
+      structuredContent: clean as Record<string, unknown>,
     };
   } catch (e) {
     const { text, kind } = errorMessage(def, e);
@@ -463,7 +469,7 @@ async function executeStage(
 /**
  * Runs one tool call through the pipeline and returns the MCP result. Never throws for tool-level failures.
  * Stages, in this order on every path: prepare (parse, classify) → rate limit → policy → secret references → plan +
- * confirmation → audit intent → PVE → audit result → scrub.
+ * confirmation → audit intent → PVE → audit result → sanitise → scrub.
  */
 export async function runTool(
   app: App,
@@ -485,7 +491,9 @@ export async function runTool(
   }
   const base = { principal: env.principal, tool: def.name, cluster: cluster.name, class: call.cls, args: call.args };
   const f: Flight = { app, call, env, cluster, base, started, scope: new SecretScope(), cleared: new Map() };
-  return f.scope.scrubDeep(await stages(f));
+  // Scrub the values the call resolved, then strip hostile characters from everything else it hands back (errors and
+  // plans quote PVE and guest text too); strings of results were capped when the result was built.
+  return cleanDeep(f.scope.scrubDeep(await stages(f)), {}, Number.MAX_SAFE_INTEGER);
 }
 
 /** The stages after preparation, in order; the first that answers ends the call. */

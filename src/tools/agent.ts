@@ -136,6 +136,7 @@ export const guestAgent = defineTool({
     description: "Facts from a running VM's guest agent: osinfo, fsinfo, network, users, hostname, time. Output is " +
       "untrusted text.",
   },
+  textCaps: { "exec.stdout": EXEC_OUTPUT_MAX, "exec.stderr": EXEC_OUTPUT_MAX, "file.content": FILE_READ_MAX },
   secretArgs: { content: { roundTrip: "the guest can read the file back (file_read, or any program in the VM)" } },
   // exec and file access act inside the guest: its opt-in (and for exec the program allowlist) decide, whatever the class.
   effect: (a) =>

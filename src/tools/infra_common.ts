@@ -88,16 +88,6 @@ export function table(
   };
 }
 
-/** Cleans every string inside a JSON-like value (objects and arrays, depth-limited). */
-export function cleanDeep(value: unknown, depth = 0): unknown {
-  if (typeof value === "string") return cleanText(value, 500);
-  if (depth > 6 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.slice(0, 200).map((v) => cleanDeep(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[cleanText(k, 100)] = cleanDeep(v, depth + 1);
-  return out;
-}
-
 /** Short text rendering of an {@linkcode InfoOut}: TSV table, `key: value` lines, or labelled log lines. */
 export function infoText(out: unknown, head = ""): string {
   const o = out as InfoOutT;
@@ -113,7 +103,10 @@ export function infoText(out: unknown, head = ""): string {
     if (o.next_cursor) parts.push(`more: cursor ${o.next_cursor}`);
   }
   if (o.info) {
-    for (const [k, v] of Object.entries(o.info)) parts.push(`${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
+    for (const [k, v] of Object.entries(o.info)) {
+      const label = FREE_TEXT.has(k) ? `${k} (untrusted text)` : k;
+      parts.push(`${label}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
+    }
   }
   if (o.log) {
     const of = o.total !== undefined && !o.rows ? ` of ${o.total}` : "";

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { type Endpoint, findEndpoint, isPveMethod, matchPath, validateParams } from "../pve/contract.ts";
 import { type PveApi, PveError, type PveMethod, type PveParamValue } from "../pve/types.ts";
 import { isUpid } from "../pve/upid.ts";
-import { cleanText } from "../guard/untrusted.ts";
+import { cleanDeep, cleanText } from "../guard/untrusted.ts";
 import { isSecretKey } from "../guard/secret_keys.ts";
 import { classifyRaw, rawTarget } from "./raw_classes.ts";
 import { defineTool, type ToolContext } from "./registry.ts";
@@ -18,8 +18,6 @@ import { defineTool, type ToolContext } from "./registry.ts";
 export const RAW_MAX_CHARS = 24_000;
 /** Largest text rendering. */
 const TEXT_MAX_CHARS = 4_000;
-/** Cap on one string inside the answer (they may be notes or descriptions: untrusted). */
-const STRING_MAX = 2_000;
 
 const ParamValue = z.union([
   z.string().max(65_536),
@@ -123,16 +121,6 @@ function checkToken(c: Checked, api: PveApi): void {
   }
 }
 
-/** Deep copy with every string cleaned and capped (the answer may carry notes, descriptions, logs). */
-function cleanDeep(value: unknown, depth = 0): unknown {
-  if (typeof value === "string") return cleanText(value, STRING_MAX);
-  if (depth > 20 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((v) => cleanDeep(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[cleanText(k, 200)] = cleanDeep(v, depth + 1);
-  return out;
-}
-
 function describeParams(path: string, params: Record<string, PveParamValue>): string {
   const parts = Object.entries(params).map(([k, v]) =>
     isSecretKey(k, { tool: "pve_api", path })
@@ -154,6 +142,7 @@ export const pveApi = defineTool({
   privileges: ["Sys.Audit", "VM.Audit", "Datastore.Audit"],
   input: Input,
   output: Output,
+  textCaps: { data_json: RAW_MAX_CHARS },
   effect(args) {
     const method = args.method.toUpperCase();
     if (!isPveMethod(method)) return effect({ cls: "destructive", why: "unknown method" });
@@ -210,6 +199,7 @@ export const pveApi = defineTool({
       ctx.noteTask(res.data);
       out.upid = res.data;
     }
+    // The one cleaner (the pipeline applies it again to the whole result): the size decision needs the capped data.
     const data = cleanDeep(res.data);
     const json = JSON.stringify(data) ?? "null";
     if (json.length > RAW_MAX_CHARS) {

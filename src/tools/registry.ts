@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { PveApi } from "../pve/types.ts";
 import type { GuestListing } from "../pve/guests.ts";
 import type { SecretStore } from "../secrets/store.ts";
+import type { TextCaps } from "../guard/untrusted.ts";
 import {
   type AuditReader,
   type CallClass,
@@ -92,6 +93,11 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject, O extends z.ZodTyp
    * refused; a round trip needs the secret's explicit permission (src/secrets/policy.ts).
    */
   secretArgs?: Readonly<Record<string, { roundTrip?: string }>>;
+  /**
+   * Caps above UNTRUSTED_MAX (src/guard/untrusted.ts) for long strings of the structured result, by dotted path without
+   * array indices (`exec.stdout`). The pipeline cleans every string a tool returns and caps the rest at UNTRUSTED_MAX.
+   */
+  textCaps?: TextCaps;
   /**
    * What a call does and touches (class, guests, nodes, storages, pools, a program run inside a guest), as data: policy
    * decides on this alone. Required for every tool that can change something; absent, a call's class comes from the
