@@ -11,8 +11,8 @@
  *   - `extra: 1` unknown parameters are not rejected (schema has no `additionalProperties: 0`).
  *   - `proxy`   the `proxyto` parameter (the node the request is forwarded to).
  * - `Param` = `{ t?: type (absent = "string"), o?: 1 optional, e?: enum (`mp[0..255]` = mp0 ... mp255), min?, max?, minLen?, maxLen?, re?: JS regex
- *   source (anchored by the reader), f?: named format, ps?: {k: keys, d?: default key} inline property string,
- *   items?: Param, req?: required companion parameter }`; a name like `net[n]` stands for `net0`, `net1`, ...
+ *   source (anchored by the reader), f?: named format, ps?: {k: keys, d?: default key, f?: {key: named format}}
+ *   inline property string, items?: Param, req?: required companion parameter, dv?: the schema's default value }`; a name like `net[n]` stands for `net0`, `net1`, ...
  * - `Perm` = `"all"` (any authenticated user; the handler filters), `"world"` (no login needed), `"root"` (the schema
  *   declares no permissions: root@pam only), `{path, privs, any?: 1}`, `{and: Perm[]}`, `{or: Perm[]}`, or
  *   `{special: "userid-group" | "perm-modify", privs?, path?}` (checks the simulator cannot express exactly).
@@ -109,8 +109,16 @@ function compactParam(s: Obj): CompactParam {
       const ks = (s.format as Obj)[k];
       return isObj(ks) && (ks.default_key === 1 || ks.default_key === true);
     });
+    const fmt: Record<string, string> = {};
+    for (const k of keys) {
+      const ks = (s.format as Obj)[k];
+      if (isObj(ks) && typeof ks.format === "string") fmt[k] = ks.format;
+    }
     out.ps = d ? { k: keys, d } : { k: keys };
+    if (Object.keys(fmt).length) out.ps.f = fmt;
   }
+  const dv = s.default;
+  if (typeof dv === "string" || typeof dv === "number" || typeof dv === "boolean") out.dv = dv;
   if (isObj(s.items)) out.items = compactParam(s.items);
   if (typeof s.requires === "string") out.req = s.requires;
   return out;

@@ -187,6 +187,7 @@ const PolicySchema = z
       .prefault({}),
     confirmWithoutElicitation: z.enum(["refuse", "allow"], { error: "expected refuse or allow" }).default("refuse"),
     maxTaskWaitSeconds: intIn(1, 86_400).default(600),
+    allowInternalUrls: bool.default(false),
   })
   .strict()
   .prefault({});

@@ -217,6 +217,13 @@ export const SETTINGS: readonly SettingSpec[] = [
   setting("policy.maxTaskWaitSeconds", "PROXMOX_MCP_MAX_TASK_WAIT_SECONDS", "int", "Longest wait for a PVE task.", {
     flag: "max-task-wait-seconds",
   }),
+  setting(
+    "policy.allowInternalUrls",
+    "PROXMOX_MCP_ALLOW_INTERNAL_URLS",
+    "bool",
+    "Let `pve_api` have PVE fetch from loopback, link-local and cloud-metadata addresses (`download-url`, …).",
+    { flag: "allow-internal-urls" },
+  ),
   // Rate limits.
   setting("rateLimit.perMinute", "PROXMOX_MCP_RATE_LIMIT_PER_MINUTE", "int", "Tool calls per minute per client.", {
     flag: "rate-limit",

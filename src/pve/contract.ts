@@ -24,9 +24,10 @@ export interface CompactParam {
   maxLen?: number;
   re?: string;
   f?: string;
-  ps?: { k: string[]; d?: string };
+  ps?: { k: string[]; d?: string; f?: Record<string, string> };
   items?: CompactParam;
   req?: string;
+  dv?: string | number | boolean;
 }
 
 /** (contract.json) Compact permission summary. */
@@ -111,7 +112,11 @@ function param(c: CompactParam): ParamSpec {
   if (c.maxLen !== undefined) p.maxLength = c.maxLen;
   if (c.re !== undefined) p.pattern = c.re;
   if (c.f !== undefined) p.format = c.f;
-  if (c.ps) p.propertyString = c.ps.d === undefined ? { keys: c.ps.k } : { keys: c.ps.k, defaultKey: c.ps.d };
+  if (c.ps) {
+    p.propertyString = c.ps.d === undefined ? { keys: c.ps.k } : { keys: c.ps.k, defaultKey: c.ps.d };
+    if (c.ps.f) p.propertyString.formats = c.ps.f;
+  }
+  if (c.dv !== undefined) p.default = c.dv;
   if (c.items) p.items = param(c.items);
   if (c.req !== undefined) p.requires = c.req;
   return p;

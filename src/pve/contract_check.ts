@@ -21,8 +21,10 @@ export interface ParamSpec {
   /** Named format such as `pve-node`, `pve-vmid`, `pve-configid-list`. */
   format?: string;
   /** Inline property string (`key=value,...`): its keys and the key a bare value belongs to. */
-  propertyString?: { keys: string[]; defaultKey?: string };
+  propertyString?: { keys: string[]; defaultKey?: string; formats?: Record<string, string> };
   items?: ParamSpec;
+  /** The schema's default, applied by PVE when the parameter is absent. */
+  default?: string | number | boolean;
   /** Another parameter that must be present when this one is. */
   requires?: string;
 }

@@ -32,6 +32,8 @@ export interface App {
   /** Reads recent audit records (`audit_recent`), when an audit log is configured. */
   auditReader?: AuditReader;
   maxTaskWaitMs: number;
+  /** True when the operator lets PVE fetch URLs on loopback, link-local and metadata addresses. */
+  allowInternalUrls?: boolean;
   /** Destructive calls from clients without elicitation: refused (default) or run unconfirmed. */
   confirmWithoutElicitation?: "refuse" | "allow";
   /** Called after every tool call (metrics). */

@@ -150,6 +150,7 @@ export async function buildApp(
     ...(secrets ? { secrets } : {}),
     ...(config.audit.path ? { auditReader: await auditReaderFor(config.audit, config.audit.path) } : {}),
     maxTaskWaitMs: p.maxTaskWaitSeconds * 1000,
+    allowInternalUrls: p.allowInternalUrls,
     confirmWithoutElicitation: p.confirmWithoutElicitation,
   };
   return {

@@ -400,6 +400,7 @@ function toolContext(f: Flight, calls: PveCallRecord[], upids: string[]): ToolCo
     progress: env.progress ?? (() => Promise.resolve()),
     noteTask: (upid) => upids.push(upid),
     maxTaskWaitMs: app.maxTaskWaitMs,
+    allowInternalUrls: app.allowInternalUrls === true,
     ...(app.secrets
       ? {
         secrets: app.secrets,

@@ -1,17 +1,21 @@
 /**
  * `pve_api`: any endpoint of the Proxmox VE API, checked against the contract derived from the official schema
- * before anything is sent. Its policy class comes from method + path (src/tools/raw_classes.ts), so it can never do
- * more than the mode allows; destructive calls are planned and confirmed like any other destructive tool.
+ * before anything is sent. Its effect is derived, never declared by the caller: the class from the reviewed table
+ * (src/tools/raw_classes.ts: a GET is a read, any other call not on the table is refused) and every guest, volume,
+ * storage, node and pool it names from the schema's parameter formats (src/tools/raw_refs.ts), so policy sees what
+ * the call touches; destructive calls are planned and confirmed like any other destructive tool.
  * @module
  */
-import { type ChangePlan, effect } from "../core/mod.ts";
+import { type ChangePlan, type Effect, effect } from "../core/mod.ts";
 import { z } from "zod";
 import { type Endpoint, findEndpoint, isPveMethod, matchPath, validateParams } from "../pve/contract.ts";
 import { type PveApi, PveError, type PveMethod, type PveParamValue } from "../pve/types.ts";
 import { isUpid } from "../pve/upid.ts";
 import { cleanDeep, cleanText } from "../guard/untrusted.ts";
 import { isSecretKey } from "../guard/secret_keys.ts";
-import { classifyRaw, rawTarget } from "./raw_classes.ts";
+import { internalHostRef, internalUrl } from "../guard/internal_url.ts";
+import { classifyRaw, type RawClass } from "./raw_classes.ts";
+import { collectRefs, withDefaults } from "./raw_refs.ts";
 import { defineTool, type ToolContext } from "./registry.ts";
 
 /** Largest JSON rendering of `data` returned whole; larger answers are cut and flagged. */
@@ -57,6 +61,38 @@ interface Checked {
   path: string;
   pathParams: Record<string, string>;
   params: Record<string, PveParamValue>;
+  /** The reviewed table's verdict (on the parameters with the schema's defaults). */
+  cls: RawClass;
+  effect: Effect;
+}
+
+/** The effect of a resolved raw call: its class from the reviewed table and everything it names, from the schema. */
+export function rawEffect(
+  method: PveMethod,
+  endpoint: Endpoint,
+  pathParams: Readonly<Record<string, string>>,
+  params: Readonly<Record<string, unknown>>,
+): { cls: RawClass; effect: Effect } {
+  const full = withDefaults(endpoint, params);
+  const cls = classifyRaw(method, endpoint.path, full);
+  const refs = collectRefs(endpoint, pathParams, full);
+  const undetermined = [cls.undetermined, ...refs.undetermined].filter((u) => u !== undefined).join("; ");
+  return {
+    cls,
+    effect: effect({
+      cls: cls.cls,
+      why: cls.why,
+      ...(cls.refuse !== undefined
+        ? { refuse: `Cannot ${method} ${endpoint.path} through pve_api (${cls.refuse})` }
+        : {}),
+      guests: refs.guests,
+      nodes: refs.nodes,
+      storages: refs.storages,
+      pools: refs.pools,
+      ...(cls.mass !== undefined ? { mass: cls.mass } : {}),
+      ...(undetermined ? { undetermined } : {}),
+    }),
+  };
 }
 
 /** Resolves and checks a call against the contract; throws a TypeError with an actionable message. */
@@ -88,10 +124,8 @@ function check(args: Args): Checked {
     }
     params[k] = v;
   }
-  const cls = classifyRaw(method, endpoint.path, params);
-  if (cls.refuse) {
-    throw new TypeError(`Cannot ${method} ${endpoint.path} through pve_api (${cls.why}): ${cls.refuse}`);
-  }
+  const { cls, effect } = rawEffect(method, endpoint, pathParams, params);
+  if (effect.refuse !== undefined) throw new TypeError(effect.refuse);
   const errors = validateParams(endpoint, { ...params, ...pathParams });
   const names = Object.keys(errors);
   if (names.length) {
@@ -102,7 +136,26 @@ function check(args: Args): Checked {
     endpoint.path.split("/").filter(Boolean).map((seg) =>
       seg.startsWith("{") ? encodeURIComponent(pathParams[seg.slice(1, -1)] ?? "") : seg
     ).join("/");
-  return { method, endpoint, path, pathParams, params };
+  return { method, endpoint, path, pathParams, params, cls, effect };
+}
+
+/**
+ * Refuses URLs and hosts PVE would fetch from that are loopback, link-local or cloud metadata addresses, unless the
+ * operator allows them (`policy.allowInternalUrls`).
+ */
+function checkFetch(c: Checked, ctx: ToolContext): void {
+  if (ctx.allowInternalUrls === true) return;
+  for (const name of c.cls.fetches) {
+    const value = c.params[name];
+    if (typeof value !== "string") continue;
+    const why = name === "url" || name === "directory" ? internalUrl(value) : internalHostRef(value);
+    if (why !== undefined) {
+      throw new TypeError(
+        `Cannot ${c.method} ${c.endpoint.path}: ${name} points at an internal address (${why}); PVE would fetch ` +
+          "it from inside the cluster. The operator can allow this with PROXMOX_MCP_ALLOW_INTERNAL_URLS=true",
+      );
+    }
+  }
 }
 
 /** The credential a raw call uses: reads with the read credential, everything else with the write credential. */
@@ -130,6 +183,28 @@ function describeParams(path: string, params: Record<string, PveParamValue>): st
   return parts.length ? parts.join(", ") : "no parameters";
 }
 
+/** What else a plan should name: the other guests, storages, nodes and pools the call touches. */
+function touches(e: Effect): string {
+  const parts = [
+    e.guests.length ? `guests ${e.guests.map((g) => `${g.vmid} (${g.role})`).join(", ")}` : "",
+    e.storages.length ? `storages ${e.storages.join(", ")}` : "",
+    e.nodes.length ? `nodes ${e.nodes.join(", ")}` : "",
+    e.pools.length ? `pools ${e.pools.join(", ")}` : "",
+    e.mass ?? "",
+  ].filter((p) => p !== "").map((p) => cleanText(p, 300));
+  return parts.length ? `; touches ${parts.join("; ")}` : "";
+}
+
+/** The effect of a raw call; unknown endpoints, invalid parameters and refused calls are refused with the reason. */
+function effectOf(args: Args): Effect {
+  try {
+    return check(args).effect;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : "invalid raw call";
+    return effect({ cls: args.method === "GET" ? "read" : "destructive", why, refuse: why });
+  }
+}
+
 /** `pve_api`. */
 export const pveApi = defineTool({
   name: "pve_api",
@@ -143,24 +218,21 @@ export const pveApi = defineTool({
   input: Input,
   output: Output,
   textCaps: { data_json: RAW_MAX_CHARS },
-  effect(args) {
-    const method = args.method.toUpperCase();
-    if (!isPveMethod(method)) return effect({ cls: "destructive", why: "unknown method" });
-    const m = findEndpoint(method, args.path);
-    const raw = classifyRaw(method, m?.endpoint.path, args.params ?? {});
-    const vmid = m ? rawTarget(m.pathParams, args.params ?? {}) : undefined;
-    return effect({
-      cls: raw.cls,
-      why: raw.why,
-      guests: vmid === undefined ? [] : [{ vmid, role: "target" }],
-      ...(raw.mass ? { mass: raw.why } : {}),
-    });
+  readView: {
+    actions: ["GET"],
+    field: "method",
+    privileges: ["Sys.Audit", "VM.Audit", "Datastore.Audit"],
+    title: "Read a Proxmox VE API endpoint",
+    description: "Read any PVE API endpoint (GET, path under /api2/json) when no specific tool fits. Checked " +
+      "against the official schema before sending. Answers capped.",
   },
+  effect: effectOf,
   async plan(args, ctx): Promise<ChangePlan> {
     const c = check(args);
     checkToken(c, apiFor(ctx, c.method));
-    const cls = classifyRaw(c.method, c.endpoint.path, c.params);
-    const vmid = rawTarget(c.pathParams, c.params);
+    checkFetch(c, ctx);
+    const cls = c.cls;
+    const vmid = c.effect.guests.find((g) => g.role === "target" || g.role === "source")?.vmid;
     let target = `${c.method} ${c.path}`;
     let current = "not looked up (no single guest is named)";
     if (vmid !== undefined) {
@@ -181,13 +253,14 @@ export const pveApi = defineTool({
       action: `${c.method} ${c.endpoint.path}`,
       target,
       current,
-      effect: `${cls.why}; ${describeParams(c.endpoint.path, c.params)}`,
+      effect: `${cls.why}; ${describeParams(c.endpoint.path, c.params)}${touches(c.effect)}`,
     };
   },
   async handler(args, ctx): Promise<Out> {
     const c = check(args);
     const api = apiFor(ctx, c.method);
     checkToken(c, api);
+    checkFetch(c, ctx);
     const res = await api.request<unknown>({
       method: c.method,
       path: c.path,

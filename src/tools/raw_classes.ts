@@ -1,242 +1,532 @@
 /**
- * The ONE table that classifies raw API calls (`pve_api`): GET is a read; every other method is a write unless a rule
- * below makes it destructive (admin mode + human confirmation) or refuses it outright. Rules match the endpoint's
- * path TEMPLATE from the contract (`/nodes/{node}/qemu/{vmid}/status/stop`), so encoding tricks in the concrete path
- * cannot dodge them. When in doubt a rule errs towards "destructive".
+ * The reviewed class table of the raw API tool (`pve_api`). A GET is a read unless a row refuses it; any other call
+ * is REFUSED unless a row below names its endpoint and gives its class (read / write / destructive / refused, with
+ * why). Rows match the endpoint's path TEMPLATE from the contract (`/nodes/{node}/qemu/{vmid}/status/stop`), so
+ * encoding tricks in the concrete path cannot dodge them; conditions look at the parameters with the schema's
+ * defaults applied (vzdump's `remove` defaults to 1). docs/safety.md shows this table, generated from it.
  * @module
  */
-import { type CallClass } from "../core/mod.ts";
+import type { CallClass } from "../core/mod.ts";
 import type { PveMethod } from "../pve/types.ts";
+import { truthy } from "./raw_refs.ts";
+
+/** A row's verdict. */
+export type RawVerdict = CallClass | "refused";
+
+type Params = Readonly<Record<string, unknown>>;
+
+/** A condition that raises a row's class. */
+export interface RawEscalation {
+  /** The condition in words (docs). */
+  if: string;
+  when: (p: Params) => boolean;
+  cls: RawVerdict;
+  why: string;
+}
+
+/** One reviewed row. */
+export interface RawRule {
+  methods: readonly PveMethod[];
+  /** Path templates; a trailing `/**` matches the path itself and everything below it. */
+  paths: readonly string[];
+  cls: RawVerdict;
+  why: string;
+  /** For refusals: what to use instead. */
+  instead?: string;
+  /** Raises the class when parameters ask for more (first that applies wins). */
+  escalate?: readonly RawEscalation[];
+  /** Why the call acts on guests it does not name (all guests of a node, `all=1`), when it does. */
+  mass?: (p: Params) => string | undefined;
+  /** Why some guest the call touches cannot be named (stored job definitions), when so. */
+  undetermined?: string;
+  /** Parameters holding a URL or host PVE will fetch from (internal addresses are refused). */
+  fetches?: readonly string[];
+}
 
 /** What the table says about one call. */
 export interface RawClass {
   cls: CallClass;
-  /** Why the call has this class (shown in denials, plans and the matrix test). */
   why: string;
-  /** Set when the raw tool must never send the call; says what to use instead. */
+  /** Set when the call must never be sent: why, and what to use instead. */
   refuse?: string;
-  /** True when the call acts on many guests at once (a node or cluster-wide power/migration action). */
-  mass?: boolean;
+  mass?: string;
+  undetermined?: string;
+  fetches: readonly string[];
 }
 
-type Params = Readonly<Record<string, unknown>>;
+const ANY: readonly PveMethod[] = ["GET", "POST", "PUT", "DELETE"];
+const guest = (...tails: string[]) =>
+  tails.flatMap((t) => [`/nodes/{node}/qemu/{vmid}${t}`, `/nodes/{node}/lxc/{vmid}${t}`]);
+const AGENT = "use the agent toolset, which applies the operator's agent policy (opt-in guests, allowed programs)";
+const CONSOLE = "interactive consoles, shells and login tickets are not available to the model";
+const allGuests = (p: Params) => (p.vms === undefined ? "no `vms` list: every guest" : undefined);
+const vzdumpMass = (p: Params) =>
+  truthy(p.all)
+    ? "all=1 backs up every guest"
+    : p.pool !== undefined
+    ? "pool= backs up every guest of a pool"
+    : undefined;
+const HOOKS: RawEscalation = {
+  if: "`args` or `hookscript`",
+  when: (p) => p.args !== undefined || p.hookscript !== undefined,
+  cls: "refused",
+  why: "raw QEMU arguments and hook scripts run code on the host",
+};
+const BACKUP_HOST: RawEscalation = {
+  if: "`script`, `dumpdir`, `tmpdir` or `stdout`",
+  when: (p) => ["script", "dumpdir", "tmpdir", "stdout"].some((k) => p[k] !== undefined),
+  cls: "refused",
+  why: "hook scripts run programs on the host; host directories and stdout bypass the storage",
+};
 
-interface Rule {
-  /** Methods the rule applies to; only refusals name GET (a GET is otherwise always a read). */
-  methods: readonly PveMethod[] | "writes";
-  /** Anchored pattern over the path template. */
-  path: RegExp;
-  /** Extra condition on the parameters (e.g. `delete=1`). */
-  when?: (params: Params) => boolean;
-  why: string;
-  refuse?: string;
-  mass?: true;
-}
-
-const truthy = (v: unknown) => v !== undefined && v !== null && v !== "" && v !== 0 && v !== "0" && v !== false;
-const GUEST = String.raw`/nodes/\{node\}/(?:qemu|lxc)/\{vmid\}`;
-const AGENT_TOOLS =
-  "use the agent toolset, which applies the operator's agent policy (opt-in guests, allowed programs)";
-const CONSOLE = "interactive consoles and login tickets are not available through pve_api";
-
-/**
- * Refusals first, then destructive rules; the first match wins. Exported for the policy matrix test and docs.
- */
-export const RAW_RULES: readonly Rule[] = [
-  // Never through the raw tool.
-  {
-    methods: ["GET"],
-    path: /^\/nodes\/\{node\}\/qemu\/\{vmid\}\/agent\/(?:file-read|exec-status)$/,
-    why: "reads files or program output inside a guest",
-    refuse: AGENT_TOOLS,
-  },
-  {
-    methods: "writes",
-    path: /^\/nodes\/\{node\}\/qemu\/\{vmid\}\/agent(?:\/(?:exec|file-write|set-user-password))?$/,
-    why: "guest agent command",
-    refuse: AGENT_TOOLS,
-  },
-  {
-    methods: "writes",
-    path: /^\/nodes\/\{node\}\/execute$/,
-    why: "batch of arbitrary API calls",
-    refuse: "send the calls one by one so each is classified",
-  },
-  {
-    methods: "writes",
-    path:
-      /^(?:\/nodes\/\{node\}|\/nodes\/\{node\}\/(?:qemu|lxc)\/\{vmid\})\/(?:termproxy|vncproxy|spiceproxy|vncshell|spiceshell)$/,
-    why: "console ticket",
-    refuse: CONSOLE,
-  },
-  { methods: "writes", path: /^\/access\/(?:ticket|vncticket|openid\/.*)$/, why: "login ticket", refuse: CONSOLE },
-  { methods: "writes", path: /\/mtunnel$/, why: "migration tunnel internals", refuse: "use the migrate endpoints" },
-
-  // Destructive: gone or hard to undo.
-  { methods: ["DELETE"], path: /^\//, why: "DELETE removes or stops something" },
+/** The reviewed rows; the first row whose method and path match decides. Exported for docs and tests. */
+export const RAW_RULES: readonly RawRule[] = [
+  // Refused: consoles, commands, secrets handed back, data read out of guests or backups.
   {
     methods: ["POST"],
-    path: new RegExp(`^${GUEST}/status/(?:stop|reset)$`),
+    paths: ["/nodes/{node}/qemu/{vmid}/agent/ping"],
+    cls: "write",
+    why: "pings the guest agent",
+  },
+  {
+    methods: ANY,
+    paths: ["/nodes/{node}/qemu/{vmid}/agent/**"],
+    cls: "refused",
+    why: "guest-agent command (runs programs, reads or writes files, sets passwords inside the guest)",
+    instead: AGENT,
+  },
+  {
+    methods: ANY,
+    paths: [
+      ...guest("/termproxy", "/vncproxy", "/spiceproxy", "/vncwebsocket", "/mtunnel", "/mtunnelwebsocket"),
+      "/nodes/{node}/termproxy",
+      "/nodes/{node}/vncshell",
+      "/nodes/{node}/spiceshell",
+      "/nodes/{node}/vncwebsocket",
+      "/access/ticket",
+      "/access/vncticket",
+      "/access/openid/**",
+    ],
+    cls: "refused",
+    why: "opens a console, a shell, a migration tunnel or a login session",
+    instead: CONSOLE,
+  },
+  {
+    methods: ANY,
+    paths: ["/nodes/{node}/execute", "/nodes/{node}/qemu/{vmid}/monitor", "/nodes/{node}/qemu/{vmid}/sendkey"],
+    cls: "refused",
+    why: "runs commands (API batches, QEMU monitor, keystrokes into the guest)",
+    instead: "send single API calls, each classified on its own",
+  },
+  {
+    methods: ANY,
+    paths: ["/nodes/{node}/qemu/{vmid}/dbus-vmstate"],
+    cls: "refused",
+    why: "migration internals",
+    instead: "use the migrate endpoints",
+  },
+  {
+    methods: ["GET"],
+    paths: ["/nodes/{node}/qemu/{vmid}/cloudinit/dump"],
+    cls: "refused",
+    why: "hands back cloud-init user data (passwords, keys, scripts)",
+    instead: "read the guest's config (secrets there are masked)",
+  },
+  {
+    methods: ["GET"],
+    paths: ["/nodes/{node}/storage/{storage}/file-restore/**"],
+    cls: "refused",
+    why: "reads files out of backups",
+    instead: "restore the backup into a guest you may read",
+  },
+  {
+    methods: ["POST"],
+    paths: ["/access/users/{userid}/token/{tokenid}", "/access/tfa/{userid}"],
+    cls: "refused",
+    why: "answers with a new secret (API token value, TOTP or recovery keys)",
+    instead: "create tokens and second factors in the PVE web interface",
+  },
+  // URL fetching: PVE downloads from the address the model gives.
+  {
+    methods: ["GET"],
+    paths: ["/nodes/{node}/query-url-metadata"],
+    cls: "read",
+    why: "PVE fetches the URL's headers",
+    fetches: ["url"],
+  },
+  {
+    methods: ["POST"],
+    paths: ["/nodes/{node}/storage/{storage}/download-url", "/nodes/{node}/storage/{storage}/oci-registry-pull"],
+    cls: "write",
+    why: "PVE downloads a file from the URL into the storage",
+    fetches: ["url", "reference"],
+  },
+  // Guests.
+  {
+    methods: ["POST"],
+    paths: guest("/status/start", "/status/reboot", "/status/suspend", "/status/resume"),
+    cls: "write",
+    why: "power action that loses nothing",
+  },
+  {
+    methods: ["POST"],
+    paths: guest("/status/shutdown"),
+    cls: "write",
+    why: "clean shutdown",
+    escalate: [{
+      if: "`forceStop=1`",
+      when: (p) => truthy(p.forceStop),
+      cls: "destructive",
+      why: "forceStop=1 hard-stops the guest when it does not shut down",
+    }],
+  },
+  {
+    methods: ["POST"],
+    paths: [...guest("/status/stop"), "/nodes/{node}/qemu/{vmid}/status/reset"],
+    cls: "destructive",
     why: "hard power-off or reset of a guest",
   },
   {
     methods: ["POST"],
-    path: new RegExp(`^${GUEST}/snapshot/\\{snapname\\}/rollback$`),
+    paths: guest("/snapshot/{snapname}/rollback"),
+    cls: "destructive",
     why: "rollback discards the guest's current state",
   },
-  { methods: ["POST"], path: new RegExp(`^${GUEST}/template$`), why: "converting to a template cannot be undone" },
-  { methods: ["PUT"], path: /^\/nodes\/\{node\}\/qemu\/\{vmid\}\/unlink$/, why: "unlink deletes disk images" },
+  {
+    methods: ["POST"],
+    paths: guest("/template"),
+    cls: "destructive",
+    why: "converting to a template cannot be undone",
+  },
+  { methods: ["PUT"], paths: ["/nodes/{node}/qemu/{vmid}/unlink"], cls: "destructive", why: "deletes disk images" },
   {
     methods: ["POST", "PUT"],
-    path: new RegExp(`^${GUEST}/(?:config|snapshot/\\{snapname\\}/config)$`),
-    when: (p) => truthy(p.delete),
-    why: "removing config keys can delete unused disks",
+    paths: guest("/config", "/snapshot/{snapname}/config"),
+    cls: "write",
+    why: "changes the guest's configuration",
+    escalate: [HOOKS, {
+      if: "`delete`",
+      when: (p) => p.delete !== undefined && p.delete !== "",
+      cls: "destructive",
+      why: "removing config keys can delete disks",
+    }],
   },
   {
     methods: ["POST"],
-    path: new RegExp(`^${GUEST}/(?:move_disk|move_volume)$`),
-    when: (p) => truthy(p.delete),
-    why: "moving with delete=1 removes the source volume",
+    paths: ["/nodes/{node}/qemu", "/nodes/{node}/lxc"],
+    cls: "write",
+    why: "creates a guest",
+    escalate: [HOOKS, {
+      if: "`archive`, `restore` or `force`",
+      when: (p) => p.archive !== undefined || truthy(p.restore) || truthy(p.force),
+      cls: "destructive",
+      why: "restore/force overwrites an existing guest",
+    }],
   },
   {
     methods: ["POST"],
-    path: /^\/nodes\/\{node\}\/(?:qemu|lxc)$/,
-    when: (p) => truthy(p.archive) || truthy(p.force) || truthy(p.restore),
-    why: "restore/force overwrites an existing guest",
+    paths: guest("/clone", "/migrate", "/snapshot"),
+    cls: "write",
+    why: "clone, migration or snapshot: nothing is lost",
+  },
+  {
+    methods: ["PUT"],
+    paths: [...guest("/resize"), "/nodes/{node}/qemu/{vmid}/cloudinit"],
+    cls: "write",
+    why: "grows a disk or regenerates the cloud-init drive",
   },
   {
     methods: ["POST"],
-    path: /^\/nodes\/\{node\}\/vzdump$/,
-    when: (p) => truthy(p.remove),
-    why: "remove=1 prunes older backups",
-  },
-  {
-    methods: ["PUT", "POST"],
-    path: new RegExp(`^${GUEST}/(?:sendkey|monitor)$`),
-    why: "keystrokes or monitor commands act inside the guest",
-  },
-  {
-    methods: ["POST"],
-    path: /^\/nodes\/\{node\}\/(?:stopall|suspendall|migrateall)$/,
-    why: "acts on every guest of the node",
-    mass: true,
+    paths: ["/nodes/{node}/qemu/{vmid}/move_disk", "/nodes/{node}/lxc/{vmid}/move_volume"],
+    cls: "write",
+    why: "moves a volume (the source is kept)",
+    escalate: [{
+      if: "`delete=1`",
+      when: (p) => truthy(p.delete),
+      cls: "destructive",
+      why: "delete=1 removes the source volume",
+    }],
   },
   {
     methods: ["POST"],
-    path: /^\/nodes\/\{node\}\/status$/,
+    paths: guest("/remote_migrate"),
+    cls: "destructive",
+    why: "moves the guest and its data to a cluster outside this server's control (exfiltration)",
+    escalate: [{
+      if: "`delete=1`",
+      when: (p) => truthy(p.delete),
+      cls: "destructive",
+      why: "delete=1 also deletes the local guest after moving it out of the cluster",
+    }],
+  },
+  // Backups and jobs.
+  {
+    methods: ["POST"],
+    paths: ["/nodes/{node}/vzdump"],
+    cls: "write",
+    why: "backs up the named guests to a storage",
+    mass: vzdumpMass,
+    escalate: [BACKUP_HOST, {
+      if: "`all=1`, `prune-backups`, or `remove` (default 1)",
+      when: (p) => truthy(p.all) || p["prune-backups"] !== undefined || truthy(p.remove),
+      cls: "destructive",
+      why: "prunes older backups by retention (remove defaults to 1) or backs up every guest",
+    }],
+  },
+  {
+    methods: ["PUT", "DELETE"],
+    paths: ["/cluster/backup/{id}", "/cluster/ha/rules/{rule}", "/cluster/ha/groups/{group}"],
+    cls: "destructive",
+    why: "changes or removes a stored job, rule or group whose guests are stored with it",
+    undetermined: "the guests of a stored backup job, HA rule or HA group are not named by the call",
+    escalate: [BACKUP_HOST],
+  },
+  {
+    methods: ["POST"],
+    paths: ["/cluster/backup"],
+    cls: "destructive",
+    why: "backup jobs run later on their guests and prune their backups",
+    mass: vzdumpMass,
+    escalate: [BACKUP_HOST],
+  },
+  {
+    methods: ["POST", "PUT"],
+    paths: ["/cluster/replication/**"],
+    cls: "destructive",
+    why: "replication jobs overwrite volumes on the target node",
+  },
+  {
+    methods: ["POST"],
+    paths: ["/nodes/{node}/replication/{id}/schedule_now"],
+    cls: "write",
+    why: "runs an existing replication job now",
+  },
+  // Node-wide and cluster-wide guest actions.
+  {
+    methods: ["POST"],
+    paths: ["/nodes/{node}/startall", "/cluster/bulk-action/guest/start"],
+    cls: "write",
+    why: "starts many guests",
+    mass: allGuests,
+  },
+  {
+    methods: ["POST"],
+    paths: [
+      "/nodes/{node}/stopall",
+      "/nodes/{node}/suspendall",
+      "/nodes/{node}/migrateall",
+      "/cluster/bulk-action/guest/shutdown",
+      "/cluster/bulk-action/guest/suspend",
+      "/cluster/bulk-action/guest/migrate",
+    ],
+    cls: "destructive",
+    why: "stops, suspends or moves many guests at once",
+    mass: allGuests,
+  },
+  {
+    methods: ["POST"],
+    paths: ["/nodes/{node}/status"],
+    cls: "destructive",
     why: "reboots or shuts down the node and all its guests",
-    mass: true,
+    mass: () => "every guest of the node",
   },
   {
     methods: ["POST"],
-    path: /^\/cluster\/bulk-action\/guest\/(?:shutdown|suspend|migrate)$/,
-    why: "acts on many guests at once",
-    mass: true,
-  },
-  {
-    methods: ["POST"],
-    path: /^\/cluster\/ha\/status\/(?:arm|disarm)-ha$/,
+    paths: ["/cluster/ha/status/arm-ha", "/cluster/ha/status/disarm-ha"],
+    cls: "destructive",
     why: "changes HA fencing for the whole cluster",
-    mass: true,
+    mass: () => "every HA-managed guest",
+  },
+  {
+    methods: ["POST", "PUT"],
+    paths: ["/cluster/ha/**"],
+    cls: "write",
+    why: "HA resources, groups and rules (HA starts, stops and moves its guests)",
+  },
+  // Pools.
+  {
+    methods: ["POST", "PUT"],
+    paths: ["/pools", "/pools/{poolid}"],
+    cls: "write",
+    why: "pool membership (guests moved in or out are members)",
+    escalate: [{
+      if: "`delete=1`",
+      when: (p) => truthy(p.delete),
+      cls: "destructive",
+      why: "removes members from a pool",
+    }],
+  },
+  // Storage.
+  {
+    methods: ["POST", "PUT"],
+    paths: ["/storage", "/storage/{storage}"],
+    cls: "destructive",
+    why: "storage definitions (a new storage can receive every backup; changes can cut guests off their disks)",
+  },
+  {
+    methods: ["POST", "PUT"],
+    paths: ["/nodes/{node}/storage/{storage}/content", "/nodes/{node}/storage/{storage}/content/{volume}"],
+    cls: "write",
+    why: "allocates, copies or annotates a volume",
+    escalate: [{
+      if: "`protected=0`",
+      when: (p) => p.protected !== undefined && !truthy(p.protected),
+      cls: "destructive",
+      why: "unprotecting a backup lets pruning delete it",
+    }],
   },
   {
     methods: ["POST"],
-    path: /^\/nodes\/\{node\}\/services\/\{service\}\/(?:stop|restart)$/,
-    why: "stopping a node service can cut off the API or guests",
+    paths: ["/nodes/{node}/storage/{storage}/upload"],
+    cls: "write",
+    why: "uploads a file to a storage",
   },
-  { methods: ["PUT"], path: /^\/nodes\/\{node\}\/network$/, why: "applying network changes can cut the node off" },
+  // Credentials kept by the cluster.
   {
-    methods: ["PUT", "POST"],
-    path: /^\/cluster\/sdn(?:\/rollback)?$/,
-    why: "applies or rolls back the cluster's SDN configuration",
+    methods: ["POST", "PUT"],
+    paths: ["/cluster/acme/**", "/cluster/metrics/server/**", "/cluster/notifications/endpoints/**"],
+    cls: "destructive",
+    why: "carries credentials (DNS API keys, tokens, SMTP passwords) and sends data out of the cluster",
+    fetches: ["url", "server", "directory"],
   },
-  { methods: ["PUT", "POST"], path: /^\/nodes\/\{node\}\/disks\//, why: "disk initialisation and wiping destroy data" },
   {
-    methods: ["PUT", "POST"],
-    path: /^\/access\//,
+    methods: ["POST", "PUT"],
+    paths: ["/cluster/notifications/**"],
+    cls: "write",
+    why: "notification matchers and test messages",
+  },
+  {
+    methods: ["POST", "PUT"],
+    paths: ["/access/**", "/cluster/jobs/realm-sync/**"],
+    cls: "destructive",
     why: "users, tokens, permissions and realms decide who controls the cluster",
   },
+  // Cluster and node infrastructure.
   {
     methods: ["PUT", "POST"],
-    path: /\/firewall\/options$/,
+    paths: ["/cluster/firewall/options", "/nodes/{node}/firewall/options", ...guest("/firewall/options")],
+    cls: "destructive",
     why: "firewall options (enable, default policy) can lock everyone out",
   },
-  { methods: ["PUT", "POST"], path: /^\/cluster\/config(?:\/|$)/, why: "cluster membership changes" },
-  {
-    methods: ["PUT", "POST"],
-    path: /^\/(?:nodes\/\{node\}|cluster)\/ceph(?:\/|$)/,
-    why: "Ceph changes can take storage offline",
-  },
-  {
-    methods: ["PUT", "POST"],
-    path: /^\/nodes\/\{node\}\/certificates\//,
-    why: "replacing certificates breaks pinned clients",
-  },
-  { methods: ["PUT", "POST"], path: /^\/nodes\/\{node\}\/(?:dns|hosts)$/, why: "name resolution of the node" },
   {
     methods: ["POST", "PUT"],
-    path: /^\/pools(?:\/\{poolid\})?$/,
-    when: (p) => truthy(p.delete),
-    why: "removes members from a pool",
+    paths: ["/cluster/firewall/**", "/nodes/{node}/firewall/**", ...guest("/firewall/**")],
+    cls: "write",
+    why: "firewall rules, groups, aliases and IP sets",
+  },
+  {
+    methods: ["PUT", "POST"],
+    paths: ["/cluster/sdn", "/cluster/sdn/rollback"],
+    cls: "destructive",
+    why: "applies or rolls back the cluster's SDN configuration",
+  },
+  { methods: ["POST", "PUT"], paths: ["/cluster/sdn/**"], cls: "write", why: "pending SDN changes (applied later)" },
+  { methods: ["POST", "PUT"], paths: ["/cluster/mapping/**"], cls: "write", why: "resource mappings" },
+  { methods: ["PUT"], paths: ["/cluster/options"], cls: "write", why: "datacenter options" },
+  {
+    methods: ["POST", "PUT"],
+    paths: ["/cluster/config/**", "/cluster/ceph/**", "/nodes/{node}/ceph/**"],
+    cls: "destructive",
+    why: "cluster membership and Ceph changes can take the cluster or its storage offline",
+  },
+  {
+    methods: ["POST", "PUT"],
+    paths: ["/nodes/{node}/disks/**"],
+    cls: "destructive",
+    why: "disk initialisation and wiping destroy data",
+  },
+  {
+    methods: ["POST", "PUT"],
+    paths: [
+      "/nodes/{node}/certificates/**",
+      "/nodes/{node}/dns",
+      "/nodes/{node}/hosts",
+      "/nodes/{node}/apt/repositories",
+      "/nodes/{node}/subscription",
+    ],
+    cls: "destructive",
+    why: "certificates, name resolution, package sources and subscription keys of the node",
+  },
+  {
+    methods: ["PUT"],
+    paths: ["/nodes/{node}/network"],
+    cls: "destructive",
+    why: "applying network changes can cut the node off",
+  },
+  {
+    methods: ["POST", "PUT"],
+    paths: ["/nodes/{node}/network/**"],
+    cls: "write",
+    why: "pending network changes (applied later)",
+  },
+  {
+    methods: ["POST"],
+    paths: ["/nodes/{node}/services/{service}/stop", "/nodes/{node}/services/{service}/restart"],
+    cls: "destructive",
+    why: "stopping a node service can cut off the API or guests",
+  },
+  {
+    methods: ["POST", "PUT"],
+    paths: [
+      "/nodes/{node}/services/{service}/start",
+      "/nodes/{node}/services/{service}/reload",
+      "/nodes/{node}/config",
+      "/nodes/{node}/time",
+      "/nodes/{node}/wakeonlan",
+      "/nodes/{node}/aplinfo",
+      "/nodes/{node}/apt/update",
+    ],
+    cls: "write",
+    why: "node settings, service start, wake-on-LAN, template and package index downloads",
+  },
+  {
+    methods: ["DELETE"],
+    paths: ["/**"],
+    cls: "destructive",
+    why: "DELETE removes or stops something",
   },
 ];
 
-function applies(rule: Rule, method: PveMethod): boolean {
-  return rule.methods === "writes" ? method !== "GET" : (rule.methods as readonly string[]).includes(method);
+/** True when `template` is named by `pattern` (exact, or below a `/**` pattern). */
+export function pathMatches(pattern: string, template: string): boolean {
+  if (!pattern.endsWith("/**")) return pattern === template;
+  const base = pattern.slice(0, -3);
+  return template === base || template.startsWith(`${base}/`) || base === "";
+}
+
+/** The row that decides a call, if any. */
+export function ruleFor(method: PveMethod, template: string): RawRule | undefined {
+  return RAW_RULES.find((r) => r.methods.includes(method) && r.paths.some((p) => pathMatches(p, template)));
 }
 
 /**
- * Classifies a raw call by method, path template and parameters. GET is always a read (a few GETs are refused: they
- * read inside guests, which only the agent tools may do under the operator's agent policy); a non-GET call no rule
- * names is a write. Unknown templates of a write are destructive (the raw tool refuses them anyway).
+ * Classifies a raw call by method, path template and parameters (with the schema's defaults applied). A GET no row
+ * names is a read; any other call no row names is refused.
  */
 export function classifyRaw(method: PveMethod, template: string | undefined, params: Params = {}): RawClass {
-  if (method === "GET") {
-    const refused = template === undefined
-      ? undefined
-      : RAW_RULES.find((r) => r.refuse && applies(r, method) && r.path.test(template));
-    return refused
-      ? { cls: "read", why: refused.why, refuse: refused.refuse! }
-      : { cls: "read", why: "GET only reads" };
+  if (template === undefined) {
+    return { cls: "destructive", why: "unknown endpoint", refuse: "the endpoint is not in the schema", fetches: [] };
   }
-  if (template === undefined) return { cls: "destructive", why: "unknown endpoint" };
-  for (const rule of RAW_RULES) {
-    if (!applies(rule, method) || !rule.path.test(template) || (rule.when && !rule.when(params))) continue;
-    return {
+  const rule = ruleFor(method, template);
+  if (!rule) {
+    return method === "GET" ? { cls: "read", why: "GET only reads", fetches: [] } : {
       cls: "destructive",
-      why: rule.why,
-      ...(rule.refuse ? { refuse: rule.refuse } : {}),
-      ...(rule.mass ? { mass: true } : {}),
+      why: "not on the reviewed list of raw endpoints",
+      refuse: `${method} ${template} has not been reviewed for pve_api; use a named tool or ask the operator`,
+      fetches: [],
     };
   }
-  return { cls: "write", why: `${method} changes the cluster without destroying anything` };
-}
-
-const VOLUME_VMID = /(?:^|[:/])(?:vm|base|subvol|basevol)-(\d{3,9})-|vzdump-(?:qemu|lxc)-(\d{3,9})-/;
-
-/**
- * The guest a raw call touches, for guest selectors and protected guests: the `{vmid}` path segment, a `vmid`
- * parameter, an HA resource id (`vm:105`), a replication job id (`105-0`), or a volume id naming a guest's disk or
- * backup (`local-lvm:vm-105-disk-0`).
- */
-export function rawTarget(pathParams: Readonly<Record<string, string>>, params: Params = {}): number | undefined {
-  const num = (v: unknown) => {
-    const n = Number(v);
-    return Number.isInteger(n) && n >= 100 ? n : undefined;
+  const up = rule.escalate?.find((e) => e.when(params));
+  const verdict = up?.cls ?? rule.cls;
+  const why = up?.why ?? rule.why;
+  const mass = rule.mass?.(params);
+  const out: RawClass = {
+    cls: verdict === "refused" ? (method === "GET" ? "read" : "destructive") : verdict,
+    why,
+    fetches: rule.fetches ?? [],
   };
-  if (pathParams.vmid !== undefined) return num(pathParams.vmid);
-  if (params.vmid !== undefined) return num(params.vmid);
-  const sid = pathParams.sid ?? (typeof params.sid === "string" ? params.sid : undefined);
-  if (sid !== undefined) {
-    const m = /^(?:(?:vm|ct):)?(\d+)$/.exec(sid);
-    if (m) return num(m[1]);
-  }
-  const job = pathParams.id ?? (typeof params.id === "string" ? params.id : undefined);
-  if (job !== undefined && /^\d+-\d+$/.test(job)) return num(job.split("-")[0]);
-  const volume = pathParams.volume ?? (typeof params.volume === "string" ? params.volume : undefined);
-  if (volume !== undefined) {
-    const m = VOLUME_VMID.exec(volume);
-    if (m) return num(m[1] ?? m[2]);
-  }
-  return undefined;
+  if (verdict === "refused") out.refuse = `${why}; ${rule.instead ?? "not available through pve_api"}`;
+  if (mass !== undefined) out.mass = mass;
+  if (rule.undetermined !== undefined) out.undetermined = rule.undetermined;
+  return out;
 }

@@ -43,6 +43,8 @@ export interface ToolContext {
   noteTask(upid: string): void;
   /** Longest time a tool may wait for a PVE task, in milliseconds. */
   maxTaskWaitMs: number;
+  /** True when the operator lets PVE fetch URLs on loopback, link-local and metadata addresses (`pve_api`). */
+  allowInternalUrls?: boolean;
   /**
    * The server's secret store, to list names and store created secrets, when one is configured. It cannot read a
    * value: values come only through {@linkcode ToolContext.resolveSecret}.
