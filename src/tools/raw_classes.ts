@@ -267,8 +267,10 @@ export const RAW_RULES: readonly RawRule[] = [
     why: "backs up the named guests to a storage",
     mass: vzdumpMass,
     escalate: [BACKUP_HOST, {
-      if: "`all=1`, `prune-backups`, or `remove` (default 1)",
-      when: (p) => truthy(p.all) || p["prune-backups"] !== undefined || truthy(p.remove),
+      if: "`all=1`, `remove` (default 1) or a `prune-backups` other than `keep-all=1`",
+      when: (p) =>
+        truthy(p.all) || truthy(p.remove) ||
+        (p["prune-backups"] !== undefined && !/^\s*keep-all=1\s*$/.test(String(p["prune-backups"]))),
       cls: "destructive",
       why: "prunes older backups by retention (remove defaults to 1) or backs up every guest",
     }],

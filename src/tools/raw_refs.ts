@@ -72,7 +72,7 @@ export const UNFORMATTED: readonly (readonly [RegExp, string, Kind])[] = [
 ];
 
 /** Parameters that name the guest a call creates (matched by its vmid before it exists). */
-const NEW_GUEST = new Set(["newid", "target-vmid"]);
+const NEW_GUEST = new Set(["newid"]);
 /** Where a vmid parameter names members of a pool, an HA rule or resource set. */
 const MEMBERS = /^\/pools|^\/cluster\/ha\//;
 /** Where vmids name the guests a job or a backup reads. */
@@ -119,6 +119,8 @@ export function collectRefs(endpoint: Endpoint, pathParams: Readonly<Record<stri
 /** How a vmid parameter touches its guest. */
 function roleOf(endpoint: Endpoint, name: string, all: Params): GuestRole {
   if (NEW_GUEST.has(name)) return "new";
+  // A remote migration's target vmid is created on the other cluster; a disk move's joins an existing guest.
+  if (name === "target-vmid") return endpoint.path.endsWith("/remote_migrate") ? "new" : "target";
   const create = /^\/nodes\/\{node\}\/(?:qemu|lxc)$/.test(endpoint.path) && endpoint.method === "POST";
   if (create && name === "vmid") {
     return truthy(all.force) || truthy(all.restore) || all.archive !== undefined ? "target" : "new";

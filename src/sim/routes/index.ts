@@ -6,6 +6,7 @@
 import type { SimRoute } from "../router.ts";
 import { accessRoutes } from "./access.ts";
 import { agentRoutes } from "./agent.ts";
+import { bulkRoutes } from "./bulk.ts";
 import { clusterRoutes } from "./cluster.ts";
 import { guestRoutes } from "./guests.ts";
 import { guestChangeRoutes } from "./guest_changes.ts";
@@ -27,4 +28,5 @@ export const DEFAULT_ROUTES: readonly SimRoute[] = [
   ...storageRoutes,
   ...taskRoutes,
   ...infraRoutes,
+  ...bulkRoutes,
 ];
