@@ -35,7 +35,8 @@ type Kind =
   | "pool"
   | "ha-id"
   | "ha-id-list"
-  | "replication-id";
+  | "replication-id"
+  | "upid";
 
 /** Schema formats that name guests, volumes, storages, nodes or pools. Exported for the schema-walking test. */
 export const REF_FORMATS: Readonly<Record<string, Kind>> = {
@@ -69,6 +70,7 @@ export const UNFORMATTED: readonly (readonly [RegExp, string, Kind])[] = [
   [/^\/nodes\/\{node\}\/qemu$/, "archive", "volume"],
   [/^\/nodes\/\{node\}\/lxc$/, "ostemplate", "volume"],
   [/^\/nodes\/\{node\}\/vzdump$|^\/cluster\/backup/, "pool", "pool"],
+  [/\/tasks\/\{upid\}$/, "upid", "upid"],
 ];
 
 /** Parameters that name the guest a call creates (matched by its vmid before it exists). */
@@ -202,6 +204,12 @@ function addKind(refs: RawRefs, kind: Kind, value: unknown, role: GuestRole, nam
       return list(text).forEach((v) => guest(refs, v.replace(/^(?:vm|ct):/, ""), role, name));
     case "ha-id-list":
       return list(text).forEach((v) => guest(refs, v.replace(/^(?:vm|ct):/, ""), role, name));
+    case "upid": {
+      // `UPID:node:pid:pstart:starttime:type:id:user:` — a numeric id is the guest the task works on.
+      const id = text.split(":")[6] ?? "";
+      if (/^\d+$/.test(id)) refs.guests.push({ vmid: Number(id), role: "target" });
+      return;
+    }
     case "replication-id": {
       const m = /^(\d+)-\d+$/.exec(text.trim());
       if (m) refs.guests.push({ vmid: Number(m[1]), role });

@@ -175,4 +175,9 @@ Deno.test("raw refs: another guest's disk in a config key, linked clones, backup
     volume: "backup/vzdump-lxc-107-2026_01_01-00_00_00.tar.zst",
   }, {});
   deepStrictEqual(bare.guests, [{ vmid: 107, role: "volume" }]);
+  const task = collectRefs(getEndpoint("DELETE", "/nodes/{node}/tasks/{upid}")!, {
+    node: "pve1",
+    upid: "UPID:pve1:0000A1B2:00C3D4E5:65000000:vzdump:105:root@pam:",
+  }, {});
+  deepStrictEqual(task.guests, [{ vmid: 105, role: "target" }]);
 });
