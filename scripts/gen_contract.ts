@@ -118,7 +118,8 @@ function compactParam(s: Obj): CompactParam {
     if (Object.keys(fmt).length) out.ps.f = fmt;
   }
   const dv = s.default;
-  if (typeof dv === "string" || typeof dv === "number" || typeof dv === "boolean") out.dv = dv;
+  // Real default values only: some schema entries describe the default in prose ("depends on …"); none is kept.
+  if (typeof dv === "number" || typeof dv === "boolean" || (typeof dv === "string" && !/\s/.test(dv))) out.dv = dv;
   if (isObj(s.items)) out.items = compactParam(s.items);
   if (typeof s.requires === "string") out.req = s.requires;
   return out;

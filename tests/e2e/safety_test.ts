@@ -209,7 +209,11 @@ Deno.test("e2e safety: confirmation, listing by mode, credentials, progress and 
     await t.step("tools the mode forbids are not listed; per-call classes are enforced", async () => {
       const lists: Record<
         string,
-        { name: string; annotations?: { readOnlyHint?: boolean | undefined } | undefined }[]
+        {
+          name: string;
+          annotations?: { readOnlyHint?: boolean | undefined } | undefined;
+          inputSchema: { properties?: Record<string, unknown> | undefined };
+        }[]
       > = {};
       for (const mode of ["read-only", "operator", "admin"] as const) {
         const s = await startStack({
@@ -234,10 +238,11 @@ Deno.test("e2e safety: confirmation, listing by mode, credentials, progress and 
       const names = (m: string) => new Set(lists[m]!.map((x) => x.name));
       assert(lists["read-only"]!.length > 0, "read-only lists nothing");
       assert(lists["read-only"]!.every((x) => x.annotations?.readOnlyHint === true), "read-only lists a changing tool");
-      assert(
-        !names("read-only").has("guest_power") && !names("read-only").has("pve_api"),
-        "changing tools in read-only",
-      );
+      assert(!names("read-only").has("guest_power"), "changing tools in read-only");
+      // pve_api is listed in read-only mode as its read view: GET only.
+      const rawView = lists["read-only"]!.find((x) => x.name === "pve_api");
+      const methods = (rawView?.inputSchema.properties as Record<string, { enum?: string[] }> | undefined)?.method;
+      assert(JSON.stringify(methods?.enum) === '["GET"]', `pve_api in read-only: ${JSON.stringify(methods)}`);
       assert(names("operator").has("guest_power") && names("operator").has("pve_api"), "operator lacks change tools");
       for (const n of names("read-only")) assert(names("operator").has(n), `${n} missing in operator mode`);
       for (const n of names("operator")) assert(names("admin").has(n), `${n} missing in admin mode`);
