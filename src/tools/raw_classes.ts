@@ -155,6 +155,13 @@ export const RAW_RULES: readonly RawRule[] = [
     fetches: ["url"],
   },
   {
+    methods: ["GET"],
+    paths: ["/nodes/{node}/scan/**"],
+    cls: "read",
+    why: "PVE connects to the named server to list its exports",
+    fetches: ["server", "portal"],
+  },
+  {
     methods: ["POST"],
     paths: ["/nodes/{node}/storage/{storage}/download-url", "/nodes/{node}/storage/{storage}/oci-registry-pull"],
     cls: "write",

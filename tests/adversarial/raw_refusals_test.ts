@@ -109,7 +109,16 @@ Deno.test("adversarial raw: refused endpoints are never sent, even in admin mode
         "query-url-metadata",
         /internal address/,
       );
-      assertEquals([...reached(sim, "download-url"), ...reached(sim, "query-url-metadata")], []);
+      refusedUnsent(
+        sim,
+        await raw("GET", "/nodes/pve1/scan/nfs", { server: "169.254.169.254" }),
+        "NFS scan of the metadata address",
+        /internal address/,
+      );
+      assertEquals(
+        [...reached(sim, "download-url"), ...reached(sim, "query-url-metadata"), ...reached(sim, "/scan/")],
+        [],
+      );
       // Control: a public URL is fetched.
       const res = await raw("POST", "/nodes/pve1/storage/local/download-url", {
         url: "https://cdimage.example.org/debian.iso",

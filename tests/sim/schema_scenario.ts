@@ -142,4 +142,16 @@ export async function driveScenario(sim: Simulator, call: Caller): Promise<void>
   await call("POST /nodes/{node}/lxc/{vmid}/template", { node: "pve1", vmid: 993 });
   await call("DELETE /nodes/{node}/qemu/{vmid}", { node: "pve1", vmid: 990 });
   await call("DELETE /nodes/{node}/lxc/{vmid}", { node: "pve1", vmid: 991 });
+
+  // HA membership, then many guests at once (last: they change every guest's power state).
+  const free = [...sim.state.guests.values()].find((g) => !g.hastate && !g.template);
+  if (!free) throw new Error("the seeded cluster has no guest outside HA");
+  const sid = `${free.type === "qemu" ? "vm" : "ct"}:${free.vmid}`;
+  await call("POST /cluster/ha/resources", {}, { form: { sid, state: "started" } });
+  await call("POST /cluster/ha/rules", {}, {
+    form: { rule: "referee", type: "node-affinity", resources: sid, nodes: "pve1" },
+  });
+  await call("POST /nodes/{node}/startall", n, { form: { force: "1" } });
+  await call("POST /cluster/bulk-action/guest/shutdown", {});
+  await call("POST /cluster/bulk-action/guest/start", {});
 }
