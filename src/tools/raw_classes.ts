@@ -371,6 +371,7 @@ export const RAW_RULES: readonly RawRule[] = [
     paths: ["/storage", "/storage/{storage}"],
     cls: "destructive",
     why: "storage definitions (a new storage can receive every backup; changes can cut guests off their disks)",
+    fetches: ["server", "portal"],
   },
   {
     methods: ["POST", "PUT"],

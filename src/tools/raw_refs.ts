@@ -201,7 +201,6 @@ function addKind(refs: RawRefs, kind: Kind, value: unknown, role: GuestRole, nam
       refs.pools.push(text);
       return;
     case "ha-id":
-      return list(text).forEach((v) => guest(refs, v.replace(/^(?:vm|ct):/, ""), role, name));
     case "ha-id-list":
       return list(text).forEach((v) => guest(refs, v.replace(/^(?:vm|ct):/, ""), role, name));
     case "upid": {

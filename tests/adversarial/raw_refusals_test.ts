@@ -111,6 +111,12 @@ Deno.test("adversarial raw: refused endpoints are never sent, even in admin mode
       );
       refusedUnsent(
         sim,
+        await raw("POST", "/storage", { storage: "meta", type: "nfs", server: "127.0.0.1", export: "/x" }),
+        "NFS storage on the loopback address",
+        /internal address/,
+      );
+      refusedUnsent(
+        sim,
         await raw("GET", "/nodes/pve1/scan/nfs", { server: "169.254.169.254" }),
         "NFS scan of the metadata address",
         /internal address/,
