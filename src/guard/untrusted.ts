@@ -23,8 +23,15 @@ const CUT_SLACK = 64;
 
 /** Removes control, zero-width, bidi, variation-selector and tag characters and caps the length (marking the cut). */
 export function cleanText(value: string, max = UNTRUSTED_MAX): string {
-  const clean = value.normalize("NFC").replace(INVISIBLE, "");
-  return clean.length > max ? `${clean.slice(0, max)}…[${clean.length - max} more characters cut]` : clean;
+  return capText(value.normalize("NFC").replace(INVISIBLE, ""), max);
+}
+
+/**
+ * Caps a text at `max` characters, marking the cut; cleans nothing (for a tool's tighter caps inside composed text:
+ * the pipeline cleans every string a tool returns).
+ */
+export function capText(value: string, max: number): string {
+  return value.length > max ? `${value.slice(0, max)}…[${value.length - max} more characters cut]` : value;
 }
 
 /** True when `value` holds a character {@linkcode cleanText} removes. */

@@ -21,7 +21,7 @@ import type {
 import type { z } from "zod";
 import { log } from "../log.ts";
 import { SecretScope } from "../guard/scrub.ts";
-import { cleanDeep } from "../guard/untrusted.ts";
+import { cleanDeep, UNTRUSTED_MAX } from "../guard/untrusted.ts";
 import { callSecretResolver, noStoreError, secretRefsIn } from "../secrets/resolve.ts";
 import { secretUseRefusal } from "../secrets/policy.ts";
 import { type PveApi, PveError, type PveRequest, type PveResult } from "../pve/types.ts";
@@ -326,7 +326,8 @@ async function confirmStage(
   if (cls === "read" || !(dryRun || cls === "destructive")) return {};
   let plan: ChangePlan;
   try {
-    plan = f.scope.scrubDeep(await planOf(f.call, { ...toolCtx, pveWrite: noWrites(toolCtx.pveWrite) }));
+    // The plan goes to a human (elicitation) and back to the model: scrubbed of resolved values, hostile text cleaned.
+    plan = cleanDeep(f.scope.scrubDeep(await planOf(f.call, { ...toolCtx, pveWrite: noWrites(toolCtx.pveWrite) })));
   } catch (e) {
     return { stop: await refuse(f, "error", errorMessage(def, e).text) };
   }
@@ -397,7 +398,10 @@ function toolContext(f: Flight, calls: PveCallRecord[], upids: string[]): ToolCo
     listGuests: (snapshot) => cluster.guests.listing(env.signal, snapshot),
     signal: env.signal,
     principal: env.principal,
-    progress: env.progress ?? (() => Promise.resolve()),
+    // Progress messages quote task logs (untrusted) and reach the client outside the result: the same scrub and clean.
+    progress: env.progress
+      ? (update) => env.progress!(cleanDeep(f.scope.scrubDeep(update), {}, UNTRUSTED_MAX))
+      : () => Promise.resolve(),
     noteTask: (upid) => upids.push(upid),
     maxTaskWaitMs: app.maxTaskWaitMs,
     allowInternalUrls: app.allowInternalUrls === true,

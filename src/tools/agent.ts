@@ -7,7 +7,6 @@ import { effect } from "../core/mod.ts";
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { VmId } from "../guard/schemas.ts";
-import { cleanText } from "../guard/untrusted.ts";
 import { PveError } from "../pve/types.ts";
 import { resolveSecretRef } from "./guest_common.ts";
 
@@ -187,8 +186,8 @@ export const guestAgent = defineTool({
               pid: r.pid,
               exited: r.done,
               ...(r.st.exitcode !== undefined ? { exitcode: r.st.exitcode } : {}),
-              ...(out !== undefined ? { stdout: cleanText(out, EXEC_OUTPUT_MAX) } : {}),
-              ...(err !== undefined ? { stderr: cleanText(err, EXEC_OUTPUT_MAX) } : {}),
+              ...(out !== undefined ? { stdout: out } : {}),
+              ...(err !== undefined ? { stderr: err } : {}),
               truncated: Boolean(r.st["out-truncated"]) || Boolean(r.st["err-truncated"]) ||
                 (out?.length ?? 0) > EXEC_OUTPUT_MAX || (err?.length ?? 0) > EXEC_OUTPUT_MAX,
             },
@@ -204,7 +203,7 @@ export const guestAgent = defineTool({
           });
           return {
             ...head,
-            file: { path, content: cleanText(data.content, FILE_READ_MAX), truncated: Boolean(data.truncated) },
+            file: { path, content: data.content, truncated: Boolean(data.truncated) },
           };
         }
         case "file_write": {
@@ -224,7 +223,7 @@ export const guestAgent = defineTool({
             path: `${base}/agent/${FACTS[args.action]}`,
             signal: ctx.signal,
           });
-          return { ...head, result: sanitizeDeep(data?.result ?? data) };
+          return { ...head, result: limitDeep(data?.result ?? data) };
         }
       }
     } catch (e) {
@@ -257,12 +256,12 @@ export const guestAgent = defineTool({
   },
 });
 
-/** Cleans every string inside a JSON value from the guest (names, addresses, OS strings are untrusted). */
-function sanitizeDeep(v: unknown, depth = 0): unknown {
-  if (typeof v === "string") return cleanText(v, 500);
+/**
+ * Bounds the shape of a JSON value from the guest (arrays, keys, depth); its strings are cleaned and capped by the
+ * pipeline's sanitise stage like every tool result.
+ */
+function limitDeep(v: unknown, depth = 0): unknown {
   if (depth > 6 || v === null || typeof v !== "object") return v;
-  if (Array.isArray(v)) return v.slice(0, 200).map((x) => sanitizeDeep(x, depth + 1));
-  return Object.fromEntries(
-    Object.entries(v).slice(0, 100).map(([k, x]) => [cleanText(k, 100), sanitizeDeep(x, depth + 1)]),
-  );
+  if (Array.isArray(v)) return v.slice(0, 200).map((x) => limitDeep(x, depth + 1));
+  return Object.fromEntries(Object.entries(v).slice(0, 100).map(([k, x]) => [k, limitDeep(x, depth + 1)]));
 }

@@ -6,7 +6,6 @@
  */
 import { type Principal } from "../core/mod.ts";
 import { z } from "zod";
-import { cleanText } from "../guard/untrusted.ts";
 import { defineTool } from "./registry.ts";
 
 /**
@@ -51,6 +50,7 @@ export const auditRecent = defineTool({
     scope: z.enum(["own", "all"]),
     untrusted: z.literal(true),
   }),
+  textCaps: { "records.principal": 200, "records.detail": 400 },
   async handler(args, ctx) {
     if (!ctx.auditReader) {
       throw new TypeError(
@@ -72,12 +72,12 @@ export const auditRecent = defineTool({
         return {
           seq: r.seq,
           time: r.time,
-          principal: cleanText(r.principal, 200),
+          principal: r.principal,
           phase: r.phase,
           ...(r.tool ? { tool: r.tool } : {}),
           decision: r.decision,
           ...(r.result ? { result: r.result } : {}),
-          ...(detail ? { detail: cleanText(detail, 400) } : {}),
+          ...(detail ? { detail } : {}),
           verified: verified === true,
         };
       }),

@@ -7,7 +7,6 @@ import { type CallClass, type ChangePlan, type Effect, effect, type GuestTouch }
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName, StorageId, VmId } from "../guard/schemas.ts";
-import { cleanText } from "../guard/untrusted.ts";
 import { pvePath } from "../pve/encode.ts";
 import type { PveParamValue } from "../pve/types.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
@@ -183,7 +182,7 @@ async function listBackups(args: BackupArgs, ctx: ToolContext) {
       ...(r.ctime !== undefined ? { time: r.ctime } : {}),
       ...(r.size !== undefined ? { size_mb: Math.round(r.size / 1048576) } : {}),
       ...(r.protected ? { protected: true } : {}),
-      ...(args.include_notes && r.notes ? { notes: { untrusted: true as const, text: cleanText(r.notes, 500) } } : {}),
+      ...(args.include_notes && r.notes ? { notes: { untrusted: true as const, text: r.notes } } : {}),
     })),
     ...(page.next ? { next_cursor: page.next } : {}),
   };
@@ -269,6 +268,7 @@ export const backup = defineTool({
   adminPrivileges: ["Datastore.Allocate"], // delete
   input: Input,
   output: Out,
+  textCaps: { "backups.notes.text": 500 },
   readView: {
     actions: ["list"],
     privileges: ["Datastore.Audit"],

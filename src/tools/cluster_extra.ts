@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { defineTool } from "./registry.ts";
 import { NodeName } from "../guard/schemas.ts";
-import { cleanText } from "../guard/untrusted.ts";
+import { capText } from "../guard/untrusted.ts";
 import { cell, gib, InfoOut, infoText, READ, table } from "./infra_common.ts";
 
 type Obj = Record<string, unknown>;
@@ -21,14 +21,14 @@ export function cephSummary(d: Obj): Obj {
   const checks = Object.entries(obj(health.checks)).map(([name, c]) => {
     const check = obj(c);
     const message = obj(check.summary).message;
-    return `${check.severity ?? "?"} ${cleanText(name, 60)}: ${cleanText(String(message ?? ""), 200)}`;
+    return `${check.severity ?? "?"} ${capText(name, 60)}: ${capText(String(message ?? ""), 200)}`;
   });
   const osd = obj(d.osdmap);
   const osdmap = obj(osd.osdmap).num_osds !== undefined ? obj(osd.osdmap) : osd;
   const pg = obj(d.pgmap);
   const mgr = obj(d.mgrmap);
   const states = Array.isArray(pg.pgs_by_state)
-    ? (pg.pgs_by_state as Obj[]).map((s) => `${s.count} ${cleanText(String(s.state_name), 80)}`).join(", ")
+    ? (pg.pgs_by_state as Obj[]).map((s) => `${s.count} ${capText(String(s.state_name), 80)}`).join(", ")
     : null;
   const out: Obj = {
     health: health.status ?? null,

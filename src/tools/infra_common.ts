@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { getEndpoint, validateParams } from "../pve/contract.ts";
 import type { PveMethod, PveParamValue } from "../pve/types.ts";
-import { cleanText } from "../guard/untrusted.ts";
+import { capText } from "../guard/untrusted.ts";
 
 /** Annotations of a tool that only reads. */
 export const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
@@ -43,13 +43,13 @@ const FREE_TEXT = new Set(["comment", "comments", "notes", "description", "desc"
 /** Longest cell text; longer values are cut (and marked). */
 const CELL_MAX = 200;
 
-/** Cleans one value for a table cell (empty text counts as absent). Objects are flattened to JSON; text is capped. */
+/** One value as a table cell (empty text counts as absent): objects flattened to JSON, text capped (the pipeline cleans). */
 export function cell(value: unknown): Cell {
   if (value === undefined || value === null || value === "") return null;
   if (typeof value === "number") return Number.isInteger(value) ? value : round(value, 3);
   if (typeof value === "boolean") return value;
-  if (typeof value === "string") return cleanText(value, CELL_MAX);
-  return cleanText(JSON.stringify(value), CELL_MAX);
+  if (typeof value === "string") return capText(value, CELL_MAX);
+  return capText(JSON.stringify(value), CELL_MAX);
 }
 
 /** Rounds to `digits` significant decimals after the point. */

@@ -5,7 +5,6 @@
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { NodeName } from "../guard/schemas.ts";
-import { cleanText } from "../guard/untrusted.ts";
 import { PveError } from "../pve/types.ts";
 import { gib, InfoOut, type InfoOutT, infoText, READ, round, table } from "./infra_common.ts";
 
@@ -42,7 +41,7 @@ export function nodeStatusInfo(d: Obj): Obj {
     cpu_pct: typeof d.cpu === "number" ? round(d.cpu * 100) : null,
     iowait_pct: typeof d.wait === "number" ? round(d.wait * 100) : null,
     cpus: cpu.cpus ?? null,
-    cpu_model: typeof cpu.model === "string" ? cleanText(cpu.model, 100) : null,
+    cpu_model: typeof cpu.model === "string" ? cpu.model : null,
     loadavg: Array.isArray(d.loadavg) ? d.loadavg.map(Number) : null,
     mem_used_gb: gib(mem.used),
     mem_total_gb: gib(mem.total),
@@ -116,12 +115,12 @@ async function view(
         params: { limit: args.lines, ...(args.service ? { service: args.service } : {}) },
         signal: ctx.signal,
       });
-      const lines = res.data.map((l) => cleanText(l.t, LINE_MAX));
+      const lines = res.data.map((l) => l.t);
       return { ...(res.total !== undefined ? { total: res.total } : {}), log: { untrusted: true, lines } };
     }
     case "journal": {
       const data = await get<string[]>("/journal", { lastentries: args.lines });
-      const lines = data.filter((l) => !CURSOR.test(l)).slice(-args.lines).map((l) => cleanText(l, LINE_MAX));
+      const lines = data.filter((l) => !CURSOR.test(l)).slice(-args.lines);
       return { log: { untrusted: true, lines } };
     }
     case "apt": {
@@ -160,6 +159,7 @@ export const nodeInfo = defineTool({
     service: z.string().regex(/^[\w@.-]{1,64}$/).optional().describe("syslog unit"),
   }).strict(),
   output: InfoOut,
+  textCaps: { "info.cpu_model": 100, "log.lines": LINE_MAX },
   async handler(args, ctx) {
     if (args.node !== undefined) return await view(args.node, args, ctx);
     const { data } = await ctx.pve.request<NodeRow[]>({ method: "GET", path: "/nodes", signal: ctx.signal });

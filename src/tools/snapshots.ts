@@ -6,7 +6,6 @@ import { type CallClass, type ChangePlan, effect, type GuestRef } from "../core/
 import { z } from "zod";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { VmId } from "../guard/schemas.ts";
-import { cleanText } from "../guard/untrusted.ts";
 import { startTask, TaskResult, taskText, WaitArg } from "./task_result.ts";
 import { DESTRUCTIVE, guestLabel, guestPath, guestState, kind, matching } from "./guest_common.ts";
 
@@ -89,9 +88,7 @@ export async function snapshotList(
       ...(r.parent !== undefined ? { parent: r.parent } : {}),
       ...(r.snaptime !== undefined ? { time: r.snaptime } : {}),
       ...(r.vmstate ? { ram: true } : {}),
-      ...(includeNotes && r.description
-        ? { description: { untrusted: true as const, text: cleanText(r.description, 500) } }
-        : {}),
+      ...(includeNotes && r.description ? { description: { untrusted: true as const, text: r.description } } : {}),
     })),
     ...(current?.parent !== undefined ? { current_parent: current.parent } : {}),
   };
@@ -152,6 +149,7 @@ export const snapshot = defineTool({
     snapshots: z.array(SnapshotOut).optional(),
     current_parent: z.string().optional(),
   }),
+  textCaps: { "snapshots.description.text": 500 },
   readView: {
     actions: ["list"],
     privileges: ["VM.Audit"],

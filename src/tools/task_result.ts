@@ -9,7 +9,6 @@ import { pvePath } from "../pve/encode.ts";
 import { PveError, type PveRequest } from "../pve/types.ts";
 import { type TaskStatus, waitForTask } from "../pve/tasks.ts";
 import { parseUpid } from "../pve/upid.ts";
-import { cleanText } from "../guard/untrusted.ts";
 import type { ToolContext } from "./registry.ts";
 
 /** The result of a task-starting tool. */
@@ -90,10 +89,10 @@ export async function startTask(
       now,
       ...(clock.sleep ? { sleep: clock.sleep } : {}),
       onProgress: (status: TaskStatus, tail: string[]) => {
-        const last = tail.length ? `: ${cleanText(tail[tail.length - 1] ?? "", 200)}` : "";
+        const last = tail.length ? `: ${(tail[tail.length - 1] ?? "").slice(0, 200)}` : "";
         const secs = Math.round((now() - started) / 1000);
         return ctx.progress({
-          message: `${label} ${cleanText(String(status.status ?? "running"), 40)} (${secs} s)${last}`,
+          message: `${label} ${String(status.status ?? "running").slice(0, 40)} (${secs} s)${last}`,
         });
       },
     });
@@ -112,11 +111,9 @@ export async function startTask(
   return {
     upid,
     status: res.done ? "stopped" : "running",
-    ...(res.exitstatus !== undefined ? { exitstatus: cleanText(res.exitstatus, 500) } : {}),
+    ...(res.exitstatus !== undefined ? { exitstatus: res.exitstatus } : {}),
     ...(res.done ? { ok: res.ok } : {}),
-    ...(res.logTail.length
-      ? { log_tail: { untrusted: true as const, lines: res.logTail.map((l) => cleanText(l, 500)) } }
-      : {}),
+    ...(res.logTail.length ? { log_tail: { untrusted: true as const, lines: res.logTail } } : {}),
   };
 }
 

@@ -7,7 +7,6 @@ import { z } from "zod";
 import { defineTool } from "./registry.ts";
 import { NodeName, VmId } from "../guard/schemas.ts";
 import { isUpid } from "../pve/upid.ts";
-import { cleanText } from "../guard/untrusted.ts";
 import { isTaskSuccess, waitForTask } from "../pve/tasks.ts";
 import { InfoOut, infoText, need, READ, table } from "./infra_common.ts";
 
@@ -62,6 +61,7 @@ export const taskInfo = defineTool({
     timeout: z.number().int().min(1).max(3600).default(60).describe("wait s"),
   }).strict(),
   output: InfoOut,
+  textCaps: { "info.exitstatus": 500, "log.lines": 500 },
   async handler(args, ctx) {
     if (args.action === "list") {
       const path = args.node ? `/nodes/${args.node}/tasks` : "/cluster/tasks";
@@ -104,7 +104,7 @@ export const taskInfo = defineTool({
         starttime: data.starttime ?? null,
       };
       if (typeof data.exitstatus === "string") {
-        info.exitstatus = cleanText(data.exitstatus, 500);
+        info.exitstatus = data.exitstatus;
         info.ok = exitOk(data.exitstatus);
       }
       return { info };
@@ -118,7 +118,7 @@ export const taskInfo = defineTool({
       });
       return {
         total: res.total ?? res.data.length,
-        log: { untrusted: true as const, lines: res.data.map((l) => cleanText(l.t, 500)) },
+        log: { untrusted: true as const, lines: res.data.map((l) => l.t) },
       };
     }
     const timeoutMs = Math.min(args.timeout * 1000, ctx.maxTaskWaitMs);
@@ -127,19 +127,17 @@ export const taskInfo = defineTool({
       timeoutMs,
       onProgress: (status, tail) =>
         ctx.progress({
-          message: `${status.status}${tail.length ? `: ${cleanText(tail[tail.length - 1] ?? "", 200)}` : ""}`,
+          message: `${status.status}${tail.length ? `: ${(tail[tail.length - 1] ?? "").slice(0, 200)}` : ""}`,
         }),
     });
     const info: Obj = { upid, status: res.status };
     if (res.done) {
-      info.exitstatus = cleanText(res.exitstatus ?? "unknown", 500);
+      info.exitstatus = res.exitstatus ?? "unknown";
       info.ok = res.ok;
     } else info.note = `still running after ${Math.round(res.elapsedMs / 1000)} s`;
     return {
       info,
-      ...(res.logTail.length
-        ? { log: { untrusted: true as const, lines: res.logTail.map((l) => cleanText(l, 500)) } }
-        : {}),
+      ...(res.logTail.length ? { log: { untrusted: true as const, lines: res.logTail } } : {}),
     };
   },
   text: (o) => infoText(o),
@@ -172,7 +170,7 @@ export const taskStop = defineTool({
         upid,
         stopped: false,
         status: String(data.status ?? "unknown"),
-        ...(typeof data.exitstatus === "string" ? { exitstatus: cleanText(data.exitstatus, 500) } : {}),
+        ...(typeof data.exitstatus === "string" ? { exitstatus: data.exitstatus } : {}),
       };
     }
     await ctx.pveWrite.request({ method: "DELETE", path: taskPath(upid), signal: ctx.signal });

@@ -1,4 +1,5 @@
 import { backup, backupEffect, classifyBackup, parseBackupVolume } from "../../src/tools/backups.ts";
+import { cleanDeep } from "../../src/guard/untrusted.ts";
 import { assert, assertEquals, errorOf, fakeContext, guest } from "./guest_fake.ts";
 
 const VOL = "nas:backup/vzdump-qemu-100-2025_01_02-03_04_05.vma.zst";
@@ -58,7 +59,10 @@ Deno.test("backup: list walks the node's backup storages, newest first, notes on
   assertEquals(out.backups?.[0]?.protected, true);
   assert(out.backups?.every((b) => b.notes === undefined), "notes without include_notes");
   assert(sent.some((s) => s.path === "/nodes/pve1/storage" && s.params.content === "backup"), "storage filter");
-  const withNotes = await backup.handler(parse({ action: "list", vmid: 100, include_notes: true }), ctx);
+  const withNotes = cleanDeep( // as the pipeline sanitises every result
+    await backup.handler(parse({ action: "list", vmid: 100, include_notes: true }), ctx),
+    backup.textCaps,
+  );
   assertEquals(withNotes.backups?.[0]?.notes, { untrusted: true, text: "db-01" });
   const { ctx: multi } = setup(["pve1", "pve2"]);
   const msg = await errorOf(() => backup.handler(parse({ action: "list" }), multi));

@@ -8,6 +8,7 @@ import type { ToolContext } from "../../src/tools/registry.ts";
 import type { InfoOutT } from "../../src/tools/infra_common.ts";
 import { contractApi, type Sent, toolContext } from "./fake_api.ts";
 
+import { cleanDeep, type TextCaps } from "../../src/guard/untrusted.ts";
 export { assert, assertEquals, errorOf } from "../assert.ts";
 export { type Sent, upid } from "./fake_api.ts";
 
@@ -45,11 +46,18 @@ export function guest(vmid: number, type: "qemu" | "lxc", extra: Partial<GuestRe
 /** A string full of characters untrusted text must lose (controls, zero-width, bidi, tag characters). */
 export const HOSTILE = "ok\u0000\u001b[31m\u200b\u202eevil\u2066\u{E0041}\u{E0069}end";
 
-/** Parses `args` with the tool's input schema (defaults applied) and runs its handler; the result typed as `T`. */
+/**
+ * Parses `args` with the tool's input schema (defaults applied), runs its handler and sanitises the result as the
+ * pipeline does (the one cleaner, with the tool's caps); the result typed as `T`.
+ */
 export async function callTool<T = InfoOutT>(
-  def: { input: { parse(v: unknown): unknown }; handler: (args: never, ctx: ToolContext) => Promise<unknown> },
+  def: {
+    input: { parse(v: unknown): unknown };
+    handler: (args: never, ctx: ToolContext) => Promise<unknown>;
+    textCaps?: TextCaps;
+  },
   args: Record<string, unknown>,
   ctx: ToolContext,
 ): Promise<T> {
-  return await def.handler(def.input.parse(args) as never, ctx) as T;
+  return cleanDeep(await def.handler(def.input.parse(args) as never, ctx), def.textCaps) as T;
 }
