@@ -128,3 +128,23 @@ export function isSecretKey(key: string, context: SecretContext = {}): boolean {
 export function isSecretOrKeyMaterial(key: string, context: SecretContext = {}): boolean {
   return PUBLIC_KEY.test(key.toLowerCase()) || isSecretKey(key, context);
 }
+
+/** What stands in for a value hidden by {@linkcode hideSecretValues}. */
+export const HIDDEN = "(hidden)";
+
+/**
+ * A copy of an API answer with the value of every secret key ({@linkcode isSecretKey} in `context`) replaced by
+ * {@linkcode HIDDEN}, at any depth: PVE hands back some stored credentials to privileged readers (ACME plugin `data`,
+ * notification targets), and what a read returns goes to the model.
+ */
+export function hideSecretValues(value: unknown, context: SecretContext, depth = 0): unknown {
+  if (value === null || typeof value !== "object" || depth > 64) return value;
+  if (Array.isArray(value)) return value.map((v) => hideSecretValues(v, context, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = v !== null && v !== undefined && v !== "" && isSecretKey(k, context)
+      ? HIDDEN
+      : hideSecretValues(v, context, depth + 1);
+  }
+  return out;
+}

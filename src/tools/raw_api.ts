@@ -12,7 +12,7 @@ import { type Endpoint, findEndpoint, isPveMethod, matchPath, validateParams } f
 import { type PveApi, PveError, type PveMethod, type PveParamValue } from "../pve/types.ts";
 import { isUpid } from "../pve/upid.ts";
 import { cleanDeep, cleanText } from "../guard/untrusted.ts";
-import { isSecretKey } from "../guard/secret_keys.ts";
+import { hideSecretValues, isSecretKey } from "../guard/secret_keys.ts";
 import { internalHostRef, internalUrl } from "../guard/internal_url.ts";
 import { classifyRaw, type RawClass } from "./raw_classes.ts";
 import { collectRefs, withDefaults } from "./raw_refs.ts";
@@ -272,8 +272,9 @@ export const pveApi = defineTool({
       ctx.noteTask(res.data);
       out.upid = res.data;
     }
-    // The one cleaner (the pipeline applies it again to the whole result): the size decision needs the capped data.
-    const data = cleanDeep(res.data);
+    // Stored credentials PVE hands back to privileged readers never reach the model (the same classifier as the
+    // audit log's); then the one cleaner (the pipeline applies it again): the size decision needs the capped data.
+    const data = cleanDeep(hideSecretValues(res.data, { tool: "pve_api", path: c.endpoint.path }));
     const json = JSON.stringify(data) ?? "null";
     if (json.length > RAW_MAX_CHARS) {
       out.data_json = json.slice(0, RAW_MAX_CHARS);

@@ -1,5 +1,6 @@
 import { ok as assert } from "node:assert/strict";
-import { isSecretKey } from "../../src/guard/secret_keys.ts";
+import { HIDDEN, hideSecretValues, isSecretKey } from "../../src/guard/secret_keys.ts";
+import { assertEquals } from "../assert.ts";
 
 const SHARED = new URL("../../../shared/pve-api/", import.meta.url);
 let present = false;
@@ -166,4 +167,20 @@ Deno.test("secret keys: names of our tools and settings", () => {
       "data",
     ]
   ) assert(!isSecretKey(k), k);
+});
+
+Deno.test("hideSecretValues: stored credentials in an API answer are hidden at any depth; the rest is kept", () => {
+  const answer = [
+    { plugin: "cf", type: "dns", api: "cf", data: "CF_Token=canary-value-123" },
+    { id: "influx", server: "10.0.0.5", port: 8086, token: "canary-token", nested: { password: "canary-pw" } },
+    { digest: "abc", sshkeys: "ssh-ed25519 AAAA key", keyring: "" },
+  ];
+  const hidden = hideSecretValues(answer, { tool: "pve_api", path: "/cluster/acme/plugins" });
+  const text = JSON.stringify(hidden);
+  for (const canary of ["canary-value-123", "canary-token", "canary-pw"]) {
+    assertEquals(text.includes(canary), false, `${canary} leaked: ${text}`);
+  }
+  assertEquals((hidden as { server: string }[])[1]!.server, "10.0.0.5");
+  assertEquals((hidden as { sshkeys: string }[])[2]!.sshkeys, "ssh-ed25519 AAAA key");
+  assertEquals((hidden as { data: string }[])[0]!.data, HIDDEN);
 });
