@@ -15,6 +15,9 @@ const INVISIBLE =
   // deno-lint-ignore no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}\uD800-\uDFFF]/gu;
 
+/** Printable ASCII, tab and newline: text {@linkcode cleanText} leaves as it is (apart from the cap). */
+const PLAIN = /^[\t\n\x20-\x7E]*$/;
+
 /** Default cap on one untrusted string, in characters. */
 export const UNTRUSTED_MAX = 2000;
 
@@ -53,9 +56,10 @@ export type TextCaps = Readonly<Record<string, number>>;
  * `caps[path]` when given, else `otherwise` ({@linkcode UNTRUSTED_MAX}). Nesting deeper than 64 levels is cut.
  */
 export function cleanDeep<T>(value: T, caps: TextCaps = {}, otherwise: number = UNTRUSTED_MAX): T {
+  const capped = Object.keys(caps).length > 0;
   const walk = (v: unknown, path: string, depth: number): unknown => {
     if (typeof v === "string") {
-      const cap = caps[path] ?? otherwise;
+      const cap = (capped ? caps[path] : undefined) ?? otherwise;
       return cleanText(v, v.length > cap + CUT_SLACK ? cap : Number.MAX_SAFE_INTEGER);
     }
     if (v === null || typeof v !== "object") return v;
@@ -64,7 +68,8 @@ export function cleanDeep<T>(value: T, caps: TextCaps = {}, otherwise: number = 
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       const key = cleanText(k, 200);
-      out[key] = walk(x, path ? `${path}.${key}` : key, depth + 1);
+      // Paths are only built when some field has its own cap.
+      out[key] = walk(x, capped ? (path ? `${path}.${key}` : key) : "", depth + 1);
     }
     return out;
   };
