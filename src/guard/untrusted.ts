@@ -26,7 +26,8 @@ const CUT_SLACK = 64;
 
 /** Removes control, zero-width, bidi, variation-selector and tag characters and caps the length (marking the cut). */
 export function cleanText(value: string, max = UNTRUSTED_MAX): string {
-  return capText(value.normalize("NFC").replace(INVISIBLE, ""), max);
+  // Fast path: printable ASCII (most names, ids and states) has nothing to normalise or strip.
+  return capText(PLAIN.test(value) ? value : value.normalize("NFC").replace(INVISIBLE, ""), max);
 }
 
 /**
