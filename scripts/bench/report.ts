@@ -3,43 +3,13 @@
  * and how each was measured.
  * @module
  */
-import type { LoadResult } from "./http.ts";
-import type { Machine } from "./machine.ts";
+import type { BenchResults } from "./results.ts";
 import type { ListingBytes } from "./sizes.ts";
 import { bytes, mib, ms } from "./stats.ts";
 import { FLAT_KIB_PER_1000, GOALS, KB, RSS_GOAL_KIB, verdict } from "./goals.ts";
 import { shortfalls } from "./report_notes.ts";
-import type { PairedLatency, RssRun, SecondsApart } from "./stdio.ts";
-import type { ProbeStep, StartupResults, Times } from "./startup.ts";
-
-type Rate = { calls: number; perSecond: number; errors: number; firstError?: string };
-
-/** Everything one run measured. */
-export interface BenchResults {
-  machine: Machine;
-  quick: boolean;
-  seconds: number;
-  toolsList: { defaults: { bytes: number; tools: number }; everything: { bytes: number; tools: number } };
-  small: { guestInfo: PairedLatency; guestInfo5ms: PairedLatency };
-  large: {
-    guestInfo: PairedLatency;
-    list: PairedLatency;
-    list5ms: PairedLatency;
-    upstreamRequests: number;
-    full: ListingBytes;
-    page: ListingBytes;
-    apart: SecondsApart;
-    paging: { pages: number; listings: number };
-  };
-  rss: RssRun;
-  /** RSS of an idle `deno eval` process, for scale. */
-  denoIdleKiB: number;
-  /** V8 old-space cap of the measured servers, when set. */
-  heapCapMiB?: number | undefined;
-  startup: StartupResults & { flags: string; probe: ProbeStep[]; bundleBytes?: number };
-  http: { mcp: Rate; bare: Rate; ratio: number } | { pending: string } | undefined;
-  load: LoadResult | { pending: string } | undefined;
-}
+import type { PairedLatency } from "./stdio.ts";
+import type { Times } from "./startup.ts";
 
 function latencyRow(label: string, p: PairedLatency, goal: number | undefined): string {
   const measured = `+${ms(p.added.median)} ms median, +${ms(p.added.p95)} ms p95 ` +

@@ -4,7 +4,7 @@
  * @module
  */
 import { FLAT_KIB_PER_1000, GOALS, KB, RSS_GOAL_KIB, verdict } from "./goals.ts";
-import type { BenchResults } from "./report.ts";
+import type { BenchResults } from "./results.ts";
 import type { ProbeStep } from "./startup.ts";
 import { mib, ms } from "./stats.ts";
 

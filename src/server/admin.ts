@@ -13,7 +13,7 @@ import type { DeviceTokenStore } from "../auth/device_tokens.ts";
 import { parseDuration } from "../auth/duration.ts";
 import type { Registrations } from "../auth/registration.ts";
 import { createKeyedLimiter } from "../guard/rate_limit.ts";
-import { listenError } from "./listen_error.ts";
+import { serveOn } from "./listen_error.ts";
 import { log } from "../log.ts";
 import { dispatch, error, json, readJson, type Route } from "./http/routes.ts";
 import { hostOriginGuard } from "./http/host_origin.ts";
@@ -299,28 +299,20 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminHandle>
       ),
   });
 
-  let resolveListening: (addr: Deno.NetAddr) => void = () => {};
-  const listening = new Promise<Deno.NetAddr>((r) => (resolveListening = r));
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve({
-      hostname: opts.host,
-      port: opts.port,
-      onListen: (addr) => resolveListening(addr),
-      onError: (e) => {
-        log("admin").error("Admin request failed: {error}", { error: e instanceof Error ? e.message : String(e) });
-        return error(500, "Internal Server Error");
-      },
-    }, async (req, info) => {
-      const client = (info.remoteAddr as Deno.NetAddr).hostname;
+  const { server, addr, urlHost } = await serveOn(
+    "admin listener",
+    "--admin-host / --admin-port",
+    { hostname: opts.host, port: opts.port },
+    (e) => {
+      log("admin").error("Admin request failed: {error}", { error: e instanceof Error ? e.message : String(e) });
+      return error(500, "Internal Server Error");
+    },
+    async (req, info) => {
+      const client = info.remoteAddr.hostname;
       return await hostOrigin(req, { peer: client, client }) ?? await dispatch(routes, req, client, checkAccess);
-    });
-  } catch (e) {
-    throw listenError(e, "admin listener", opts.host, opts.port, "--admin-host / --admin-port");
-  }
-  const addr = await listening;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  const url = `http://${host}:${addr.port}`;
+    },
+  );
+  const url = `http://${urlHost}:${addr.port}`;
   log("admin").info("Admin listener at {url}{note}", {
     url,
     note: tokenDigest === undefined ? " (management off: no admin token)" : "",

@@ -1,5 +1,6 @@
 /**
- * One message for a listener that cannot start: which address, why, and the setting that moves it.
+ * Starting a listener: `Deno.serve` resolved once it listens, and one message for a listener that cannot start
+ * (which address, why, and the setting that moves it).
  * @module
  */
 
@@ -18,4 +19,33 @@ export function listenError(error: unknown, what: string, host: string, port: nu
   if (why === undefined) return error;
   const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   return new Error(`Cannot listen on ${where} for the ${what}: ${why} (${setting})`);
+}
+
+/** A started listener: the server, its bound address and that address as a URL host (`[::1]` for IPv6). */
+export interface Listening {
+  server: Deno.HttpServer<Deno.NetAddr>;
+  addr: Deno.NetAddr;
+  urlHost: string;
+}
+
+/**
+ * `Deno.serve` on `options.hostname:port` (with `cert`/`key` for TLS), resolved once it listens; `what` and `setting`
+ * name the listener in a failure ({@linkcode listenError}); `onError` answers a request whose handler threw.
+ */
+export async function serveOn(
+  what: string,
+  setting: string,
+  options: { hostname: string; port: number; cert?: string; key?: string },
+  onError: (error: unknown) => Response,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Promise<Listening> {
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ ...options, onListen: listening.resolve, onError }, handler);
+  } catch (e) {
+    throw listenError(e, what, options.hostname, options.port, setting);
+  }
+  const addr = await listening.promise;
+  return { server, addr, urlHost: addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname };
 }

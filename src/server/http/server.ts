@@ -11,7 +11,7 @@ import type { AuthInfo } from "@modelcontextprotocol/server";
 import type { Authenticator } from "../../auth/authenticate.ts";
 import type { AuditWriter } from "../../audit/types.ts";
 import { createKeyedLimiter, type KeyedLimiter, type TakeResult } from "../../guard/rate_limit.ts";
-import { listenError } from "../listen_error.ts";
+import { serveOn } from "../listen_error.ts";
 import { log } from "../../log.ts";
 import type { PveApi } from "../../pve/types.ts";
 import { authGuard } from "./auth_guard.ts";
@@ -258,33 +258,24 @@ export async function listenHttp(opts: HttpListenOptions): Promise<HttpServerHan
   const tls = opts.tlsCertFile !== undefined && opts.tlsKeyFile !== undefined
     ? { cert: await Deno.readTextFile(opts.tlsCertFile), key: await Deno.readTextFile(opts.tlsKeyFile) }
     : undefined;
-  let resolveListening: (addr: Deno.NetAddr) => void = () => {};
-  const listening = new Promise<Deno.NetAddr>((r) => (resolveListening = r));
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve({
-      hostname: opts.host,
-      port: opts.port,
-      ...(tls ?? {}),
-      onListen: (addr) => resolveListening(addr),
-      onError: (err) => {
-        log("http").error("HTTP request failed: {error}", { error: err instanceof Error ? err.message : String(err) });
-        return jsonRpcError(500, "Internal Server Error");
-      },
-    }, async (req, info) => {
-      const peer = (info.remoteAddr as Deno.NetAddr).hostname;
+  const { server, addr, urlHost } = await serveOn(
+    "MCP endpoint",
+    "--http-host / --http-port",
+    { hostname: opts.host, port: opts.port, ...(tls ?? {}) },
+    (err) => {
+      log("http").error("HTTP request failed: {error}", { error: err instanceof Error ? err.message : String(err) });
+      return jsonRpcError(500, "Internal Server Error");
+    },
+    async (req, info) => {
+      const peer = info.remoteAddr.hostname;
       const exchange = new AbortController();
       info.completed.then(() => exchange.abort(), () => exchange.abort());
       const res = withCors(req, await handle(req, peer, exchange.signal));
       opts.metrics?.httpResponse(res.status);
       return res;
-    });
-  } catch (e) {
-    throw listenError(e, "MCP endpoint", opts.host, opts.port, "--http-host / --http-port");
-  }
-  const addr = await listening;
-  const hostForUrl = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  const url = `${tls ? "https" : "http"}://${hostForUrl}:${addr.port}${opts.path}`;
+    },
+  );
+  const url = `${tls ? "https" : "http"}://${urlHost}:${addr.port}${opts.path}`;
   if (!LOOPBACK.contains(addr.hostname) && tls === undefined) {
     log("http").warning(
       "Serving plain HTTP on {host}: tokens cross the network unencrypted; set http.tlsCertFile/tlsKeyFile or put a TLS reverse proxy in front",
