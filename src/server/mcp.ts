@@ -15,7 +15,8 @@ import { z } from "zod";
 import { selectTools, type ToolDef, type ToolFilter } from "../tools/registry.ts";
 import type { ConfirmChannel } from "../policy/confirm.ts";
 import type { App } from "./app.ts";
-import { canBeDestructive, runTool } from "./pipeline.ts";
+import { runTool } from "./pipeline.ts";
+import { canBeDestructive } from "./prepare.ts";
 import { answerHiddenTools, hiddenToolRefusal } from "./hidden_tools.ts";
 import { registerResourcesAndPrompts } from "./resources.ts";
 

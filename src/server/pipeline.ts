@@ -9,23 +9,16 @@
  * @module
  */
 import type { CallToolResult, InputRequiredResult } from "@modelcontextprotocol/server";
-import type {
-  AuditEvent,
-  CallClass,
-  ChangePlan,
-  Effect,
-  Principal,
-  ProgressUpdate,
-  PveCallRecord,
-} from "../core/mod.ts";
-import type { z } from "zod";
+import type { AuditEvent, ChangePlan, Principal, ProgressUpdate, PveCallRecord } from "../core/mod.ts";
 import { log } from "../log.ts";
 import { SecretScope } from "../guard/scrub.ts";
 import { cleanDeep, UNTRUSTED_MAX } from "../guard/untrusted.ts";
 import { callSecretResolver, noStoreError, secretRefsIn } from "../secrets/resolve.ts";
 import { secretUseRefusal } from "../secrets/policy.ts";
-import { type PveApi, PveError, type PveRequest, type PveResult } from "../pve/types.ts";
-import { effectOf, type ToolContext, type ToolDef } from "../tools/registry.ts";
+import { PveError } from "../pve/types.ts";
+import { credentials, noWrites } from "./credentials.ts";
+import type { ToolContext, ToolDef } from "../tools/registry.ts";
+import { prepareCall, type PreparedCall } from "./prepare.ts";
 import {
   confirmChange,
   type ConfirmChannel,
@@ -46,22 +39,8 @@ export interface CallEnv {
   confirm?: ConfirmChannel;
 }
 
-/** True for tools that can act destructively: they get `dry_run` and their destructive calls need confirmation. */
-export function canBeDestructive(def: ToolDef): boolean {
-  return !def.annotations.readOnlyHint && def.annotations.destructiveHint;
-}
-
 /** Signs 2026-era confirmation state; the key lives only in this process. */
 const SIGNER = new ConfirmStateSigner();
-
-/** A client that refuses every request (plans must only read), with the write credential's host and auth kind. */
-function noWrites(api: PveApi): PveApi {
-  return {
-    host: api.host,
-    ...("authKind" in api ? { authKind: (api as { authKind?: unknown }).authKind } : {}),
-    request: () => Promise.reject(new TypeError("internal error: a change plan tried to write to the cluster")),
-  };
-}
 
 /** The tool's plan, or a generic one for tools that describe none. */
 async function planOf(call: PreparedCall, ctx: ToolContext): Promise<ChangePlan> {
@@ -79,55 +58,6 @@ async function planOf(call: PreparedCall, ctx: ToolContext): Promise<ChangePlan>
 /** Text of a dry-run result. */
 function planText(plan: ChangePlan): string {
   return `Dry run, nothing changed. Would ${plan.action} on ${plan.target}. Current: ${plan.current}. Effect: ${plan.effect}.`;
-}
-
-/** A PveApi wrapper that remembers which calls a tool made (for the audit record). */
-function recording(api: PveApi, calls: PveCallRecord[]): PveApi {
-  return {
-    host: api.host,
-    // How the credential authenticates ("token" | "ticket"), when the client says (pve_api checks allowtoken).
-    ...("authKind" in api ? { authKind: (api as { authKind?: unknown }).authKind } : {}),
-    async request<T>(req: PveRequest): Promise<PveResult<T>> {
-      try {
-        const res = await api.request<T>(req);
-        calls.push({ method: req.method, path: req.path, status: 200 });
-        return res;
-      } catch (e) {
-        calls.push({ method: req.method, path: req.path, status: e instanceof PveError ? e.details.status ?? 0 : 0 });
-        throw e;
-      }
-    },
-  };
-}
-
-/**
- * The two clients a handler gets. Reads always use the read credential: the read client refuses anything but GET
- * (a tool bug, surfaced as an internal error), and GETs sent through the write client go to the read credential.
- * Changes use the write credential (the read one when no separate write credential is configured).
- */
-function credentials(
-  def: ToolDef,
-  cluster: ClusterHandle,
-  calls: PveCallRecord[],
-): { read: PveApi; write: PveApi } {
-  const reads = recording(cluster.read, calls);
-  const changes = recording(cluster.write, calls);
-  const read: PveApi = {
-    ...reads,
-    request<T>(req: PveRequest): Promise<PveResult<T>> {
-      if (req.method !== "GET") {
-        return Promise.reject(
-          new Error(`${def.name} sent ${req.method} ${req.path} with the read credential; changes must use pveWrite`),
-        );
-      }
-      return reads.request<T>(req);
-    },
-  };
-  const write: PveApi = {
-    ...changes,
-    request: <T>(req: PveRequest) => req.method === "GET" ? reads.request<T>(req) : changes.request<T>(req),
-  };
-  return { read, write };
 }
 
 /** A tool error result (`isError: true`) with a message the model can act on. */
@@ -160,47 +90,6 @@ export function pickCluster(app: App, name: unknown): ClusterHandle {
     throw new TypeError(`Unknown cluster "${key}": configured clusters are ${[...app.clusters.keys()].join(", ")}`);
   }
   return cluster;
-}
-
-/** A call after preparation: arguments parsed (defaults applied), its class, and where it goes. */
-export interface PreparedCall {
-  def: ToolDef;
-  /** The tool's arguments as parsed by its zod input (defaults applied); `cluster` and `dry_run` removed. */
-  args: Record<string, unknown>;
-  /** The `cluster` argument as given (undefined: the default cluster). */
-  clusterName: unknown;
-  dryRun: boolean;
-  /** What the call does and touches (decides the mode, the rate-limit bucket and the policy checks). */
-  effect: Effect;
-  /** `effect.cls`. */
-  cls: CallClass;
-}
-
-/** Says what is wrong with a tool's arguments, in the words of the zod issues (never echoing values). */
-function invalidArgs(def: ToolDef, error: z.ZodError): string {
-  const issues = error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(arguments)"}: ${i.message}`);
-  return `Invalid arguments for ${def.name}: ${issues.join("; ")}`;
-}
-
-/**
- * Stage 1, the same on every path (stdio, HTTP, resources, the HTTP rate-limit pre-check): splits off `cluster` and
- * `dry_run`, parses the arguments with the tool's zod input (defaults applied) and computes the parsed call's effect.
- * Returns the reason when the arguments are invalid.
- */
-export function prepareCall(def: ToolDef, rawArgs: Record<string, unknown>): PreparedCall | { invalid: string } {
-  const { cluster: clusterName, dry_run: dry, ...given } = rawArgs;
-  if (dry !== undefined && (!canBeDestructive(def) || typeof dry !== "boolean")) {
-    return {
-      invalid: `Invalid arguments for ${def.name}: dry_run: ${
-        canBeDestructive(def) ? "expected a boolean" : "this tool has no dry run"
-      }`,
-    };
-  }
-  const parsed = def.input.safeParse(given);
-  if (!parsed.success) return { invalid: invalidArgs(def, parsed.error) };
-  const args = parsed.data as Record<string, unknown>;
-  const eff = effectOf(def, args);
-  return { def, args, clusterName, dryRun: dry === true, effect: eff, cls: eff.cls };
 }
 
 /** One call on its way: what every later stage reads. */

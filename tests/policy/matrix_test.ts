@@ -20,7 +20,7 @@ import { effectOf, type ToolDef, unavailableReason } from "../../src/tools/regis
 import { createPolicy, type PolicySettings } from "../../src/policy/policy.ts";
 import { type GuestSelector } from "../../src/policy/guest_selector.ts";
 import { clusterHandle } from "../../src/server/app.ts";
-import { canBeDestructive } from "../../src/server/pipeline.ts";
+import { canBeDestructive } from "../../src/server/prepare.ts";
 import { type PveApi, PveError } from "../../src/pve/types.ts";
 
 /** The guest every sample targets. */

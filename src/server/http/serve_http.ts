@@ -16,7 +16,7 @@ import { log, setupLogging } from "../../log.ts";
 import { createPveClient } from "../../pve/client.ts";
 import type { PveApi } from "../../pve/types.ts";
 import { selectTools } from "../../tools/registry.ts";
-import { prepareCall } from "../pipeline.ts";
+import { prepareCall } from "../prepare.ts";
 import { startAdminServer } from "../admin.ts";
 import { type App, clusterHandle } from "../app.ts";
 import { buildApp, latencyOptions, tlsOptions } from "../build_app.ts";
