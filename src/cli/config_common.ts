@@ -43,16 +43,16 @@ export async function cliKey(
 }
 
 /**
- * Reads and parses the config, .env or store file at `path`; prints why it cannot (a `SecretFileError`'s message, else
- * the read error) and returns undefined then.
+ * Reads and parses the config, .env or store file at `path`; when it cannot, prints why (a `SecretFileError`'s
+ * message, else the read error) and returns the exit code: {@linkcode EXIT.USAGE} for a file that is not there or not
+ * a config/.env/store file (fix the input), {@linkcode EXIT.FAILURE} for other I/O errors.
  */
-export async function readSecretFile(out: Output, path: string): Promise<SecretFile | undefined> {
+export async function readSecretFile(out: Output, path: string): Promise<SecretFile | number> {
   try {
     return parseSecretFile(path, await Deno.readTextFile(path));
   } catch (error) {
-    out.error(
-      error instanceof Error && error.name === "SecretFileError" ? error.message : describeReadError(path, error),
-    );
-    return undefined;
+    const invalid = error instanceof Error && error.name === "SecretFileError";
+    out.error(invalid ? (error as Error).message : describeReadError(path, error));
+    return invalid || error instanceof Deno.errors.NotFound ? EXIT.USAGE : EXIT.FAILURE;
   }
 }

@@ -241,7 +241,7 @@ export async function runMigrate(args: string[], io: CliIo): Promise<number> {
     key = k;
   }
   const file = await readSecretFile(out, path);
-  if (!file) return EXIT.FAILURE;
+  if (typeof file === "number") return file;
   const slots = file.slots.filter((s) => s.state === "legacy");
   if (slots.length === 0) {
     out.info(`Nothing to migrate in ${path}: no values of the Python server's format`);

@@ -44,7 +44,7 @@ export async function runStatus(args: string[], io: CliIo): Promise<number> {
   const key = await cliKey(io, settings, false);
   if (typeof key === "number") return key;
   const file = await readSecretFile(out, path);
-  if (!file) return EXIT.FAILURE;
+  if (typeof file === "number") return file;
   let failed = false;
   const rows: Record<string, unknown>[] = [];
   for (const slot of file.slots) {
