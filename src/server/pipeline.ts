@@ -15,10 +15,10 @@ import { SecretScope } from "../guard/scrub.ts";
 import { cleanDeep, UNTRUSTED_MAX } from "../guard/untrusted.ts";
 import { callSecretResolver, noStoreError, secretRefsIn } from "../secrets/resolve.ts";
 import { secretUseRefusal } from "../secrets/policy.ts";
-import { PveError } from "../pve/types.ts";
 import { credentials, noWrites } from "./credentials.ts";
 import type { ToolContext, ToolDef } from "../tools/registry.ts";
 import { prepareCall, type PreparedCall } from "./prepare.ts";
+import { errorMessage, toolError } from "./tool_errors.ts";
 import {
   confirmChange,
   type ConfirmChannel,
@@ -58,28 +58,6 @@ async function planOf(call: PreparedCall, ctx: ToolContext): Promise<ChangePlan>
 /** Text of a dry-run result. */
 function planText(plan: ChangePlan): string {
   return `Dry run, nothing changed. Would ${plan.action} on ${plan.target}. Current: ${plan.current}. Effect: ${plan.effect}.`;
-}
-
-/** A tool error result (`isError: true`) with a message the model can act on. */
-export function toolError(message: string): CallToolResult {
-  return { content: [{ type: "text", text: message }], isError: true };
-}
-
-function errorMessage(def: ToolDef, e: unknown): { text: string; kind: string } {
-  if (e instanceof PveError) return { text: `Cannot run ${def.name}: ${e.message}`, kind: e.kind };
-  if (e instanceof TypeError || e instanceof RangeError) {
-    return { text: `Cannot run ${def.name}: ${e.message}`, kind: "input" };
-  }
-  if (e instanceof URIError) {
-    // encodeURIComponent refuses unpaired UTF-16 surrogates (found by the fuzzer): the caller's text, not a bug.
-    return {
-      text:
-        `Cannot run ${def.name}: an argument holds text that cannot be sent to PVE (broken unicode: an unpaired surrogate)`,
-      kind: "input",
-    };
-  }
-  log("pipeline").error("Tool {tool} failed unexpectedly: {error}", { tool: def.name, error: String(e) });
-  return { text: `Cannot run ${def.name}: internal error (see the server log)`, kind: "internal" };
 }
 
 /** Picks the cluster a call addresses. */

@@ -48,8 +48,7 @@ const ANY: readonly PveMethod[] = ["GET", "POST", "PUT", "DELETE"];
 export const guest = (...tails: string[]) =>
   tails.flatMap((t) => [`/nodes/{node}/qemu/{vmid}${t}`, `/nodes/{node}/lxc/{vmid}${t}`]);
 /** What to use instead of raw guest-agent calls. */
-const AGENT =
-  "use the agent toolset, which applies the operator's agent policy (opt-in guests, allowed programs)";
+const AGENT = "use the agent toolset, which applies the operator's agent policy (opt-in guests, allowed programs)";
 /** Why consoles are refused. */
 const CONSOLE = "interactive consoles, shells and login tickets are not available to the model";
 /** A bulk action without `vms` acts on every guest. */
