@@ -18,9 +18,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
   LOCKED_PARSE_OPTIONS,
-  parseLockedArgs,
   permissionFlags,
   PROFILE_ARG_HELP,
+  profileFromArgs,
   type ProfileOptions,
   type TargetOs,
 } from "../src/permissions/profiles.ts";
@@ -349,11 +349,8 @@ deno task compile --sync-version`);
     return 2;
   }
   let profile: ProfileOptions;
-  if (values.profile === "release") profile = { profile: "release" };
-  else if (values.profile === "locked") profile = { profile: "locked", ...parseLockedArgs(values) };
-  else return console.error(`Unknown --profile "${values.profile}": use release or locked`), 2;
   try {
-    permissionFlags(profile); // every problem with the options before any build
+    profile = profileFromArgs(values);
   } catch (error) {
     console.error((error as Error).message);
     return 2;

@@ -13,9 +13,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
   LOCKED_PARSE_OPTIONS,
-  parseLockedArgs,
   permissionFlags,
   PROFILE_ARG_HELP,
+  profileFromArgs,
   type ProfileOptions,
 } from "../src/permissions/profiles.ts";
 
@@ -151,11 +151,8 @@ async function cli(args: string[]): Promise<number> {
   }
   if (values.help) return console.log(HELP), 0;
   let profile: ProfileOptions;
-  if (values.profile === "release") profile = { profile: "release" };
-  else if (values.profile === "locked") profile = { profile: "locked", ...parseLockedArgs(values) };
-  else return console.error(`Unknown --profile "${values.profile}": use release or locked`), 2;
   try {
-    permissionFlags(profile); // every problem with the options before anything is installed
+    profile = profileFromArgs(values);
   } catch (error) {
     console.error((error as Error).message);
     return 2;

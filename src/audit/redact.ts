@@ -6,8 +6,6 @@
  */
 import { isSecretKey, type SecretContext } from "../guard/secret_keys.ts";
 
-export { isSecretKey };
-
 /** The placeholder that replaces a removed value. */
 export const REDACTED = "[redacted]";
 

@@ -10,7 +10,13 @@
  *
  * @module
  */
-import { LOCKED_ARG_HELP, type LockedOptions, validateLockedOptions } from "./locked_options.ts";
+import {
+  LOCKED_ARG_HELP,
+  type LockedArgValues,
+  type LockedOptions,
+  parseLockedArgs,
+  validateLockedOptions,
+} from "./locked_options.ts";
 
 export type { LockedArgValues, LockedOptions, TargetOs, ValidLockedOptions } from "./locked_options.ts";
 export {
@@ -122,3 +128,17 @@ export function permissionFlags(opts: ProfileOptions): string[] {
 /** Usage text of the profile options shared by `deno task compile` and `deno task bundle`. */
 export const PROFILE_ARG_HELP = `  --profile release|locked   Permission profile (default: release)
 ${LOCKED_ARG_HELP}`;
+
+/**
+ * The profile a script's `--profile` and locked-profile flags ask for, checked the way the build will use it.
+ * @throws {Error} with what is wrong (an unknown profile name, or the locked options' problems).
+ */
+export function profileFromArgs(values: LockedArgValues & { profile?: string | undefined }): ProfileOptions {
+  const name = values.profile ?? "release";
+  let profile: ProfileOptions;
+  if (name === "release") profile = { profile: "release" };
+  else if (name === "locked") profile = { profile: "locked", ...parseLockedArgs(values) };
+  else throw new Error(`Unknown --profile "${name}": use release or locked`);
+  permissionFlags(profile); // every problem with the options before anything is built or installed
+  return profile;
+}

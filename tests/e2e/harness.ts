@@ -47,6 +47,26 @@ export interface Stack {
   close: () => Promise<void>;
 }
 
+/**
+ * The environment of a server pointed at the simulator with one of its tokens (default admin): writes the simulator's
+ * CA into `dir` and names it; logs at debug level.
+ */
+export async function simServerEnv(sim: Sim, dir: string, tokenName = "admin"): Promise<Record<string, string>> {
+  const caFile = `${dir}/ca.pem`;
+  await Deno.writeTextFile(caFile, sim.caCertPem);
+  const token = sim.tokens[tokenName as keyof Sim["tokens"]];
+  if (!token) throw new Error(`The simulator has no token named "${tokenName}"`);
+  return {
+    ...baseEnv(),
+    PROXMOX_HOST: "127.0.0.1",
+    PROXMOX_PORT: String(sim.port),
+    PROXMOX_TOKEN_ID: token.tokenId,
+    PROXMOX_TOKEN_SECRET: token.secret,
+    PROXMOX_CA_FILE: caFile,
+    PROXMOX_MCP_LOG_LEVEL: "debug",
+  };
+}
+
 /** Starts simulator (unless given), server and client. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const ownSim = opts.sim === undefined;
@@ -54,17 +74,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // The referee: every request the simulator receives while this stack runs must be valid under apidata.json.
   const watch = opts.referee === false ? undefined : watchRequests(sim);
   const dir = await Deno.makeTempDir({ prefix: "pve-mcp-e2e-" });
-  const caFile = `${dir}/ca.pem`;
-  await Deno.writeTextFile(caFile, sim.caCertPem);
-  const token = sim.tokens[opts.token ?? "admin"];
-  if (!token) throw new Error(`The simulator has no token named "${opts.token}"`);
   const env = {
-    ...baseEnv(),
-    PROXMOX_HOST: "127.0.0.1",
-    PROXMOX_PORT: String(sim.port),
-    PROXMOX_TOKEN_ID: token.tokenId,
-    PROXMOX_TOKEN_SECRET: token.secret,
-    PROXMOX_CA_FILE: caFile,
+    ...await simServerEnv(sim, dir, opts.token),
     PROXMOX_MCP_MODE: opts.mode ?? "read-only",
     PROXMOX_MCP_LOG_LEVEL: "debug",
     // End-to-end tests make many calls quickly; rate limiting has its own tests (tests/guard, tests/server/http).

@@ -4,22 +4,7 @@
  * configured timeouts here; the defaults are 5 s connect, 20 s per attempt, 25 s in all).
  */
 import { assert, call, startStack } from "./harness.ts";
-
-/** A TCP listener that accepts and never sends a byte. */
-function silentListener(): { port: number; close: () => void } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  (async () => {
-    for await (const conn of listener) held.push(conn);
-  })().catch(() => {});
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    close: () => {
-      listener.close();
-      for (const c of held) c.close();
-    },
-  };
-}
+import { silentListener } from "../pve/fake_pve.ts";
 
 /**
  * A blackholed port: a listener that never accepts, its accept queue filled, so the kernel drops further SYNs and a

@@ -4,24 +4,15 @@
  */
 import { startSimulator } from "../../src/sim/mod.ts";
 import { STDIO_MAX_MESSAGE_BYTES } from "../../src/server/stdio_guard.ts";
-import { assert, assertEquals, baseEnv, ROOT } from "./harness.ts";
+import { assert, assertEquals, ROOT, simServerEnv } from "./harness.ts";
 
 Deno.test("e2e: an oversized stdio message gets an error answer, and the next request is served", async () => {
   const sim = await startSimulator({ nodes: 1, guests: 3 });
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeTextFile(`${dir}/ca.pem`, sim.caCertPem);
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", `${ROOT}src/main.ts`, "serve"],
-      env: {
-        ...baseEnv(),
-        PROXMOX_HOST: "127.0.0.1",
-        PROXMOX_PORT: String(sim.port),
-        PROXMOX_TOKEN_ID: sim.tokens.admin.tokenId,
-        PROXMOX_TOKEN_SECRET: sim.tokens.admin.secret,
-        PROXMOX_CA_FILE: `${dir}/ca.pem`,
-        PROXMOX_MCP_LOG_LEVEL: "warning",
-      },
+      env: { ...await simServerEnv(sim, dir), PROXMOX_MCP_LOG_LEVEL: "warning" },
       clearEnv: true,
       cwd: dir,
       stdin: "piped",

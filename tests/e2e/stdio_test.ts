@@ -3,24 +3,15 @@
  * The process ends promptly when stdin closes, even with upstream connections open.
  */
 import { startSimulator } from "../../src/sim/mod.ts";
-import { assert, assertEquals, baseEnv, ROOT } from "./harness.ts";
+import { assert, assertEquals, ROOT, simServerEnv } from "./harness.ts";
 
 Deno.test("e2e: stdout carries only JSON-RPC; the server exits within 1 s of stdin closing", async () => {
   const sim = await startSimulator({ nodes: 2, guests: 6 });
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeTextFile(`${dir}/ca.pem`, sim.caCertPem);
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", `${ROOT}src/main.ts`, "serve"],
-      env: {
-        ...baseEnv(),
-        PROXMOX_HOST: "127.0.0.1",
-        PROXMOX_PORT: String(sim.port),
-        PROXMOX_TOKEN_ID: sim.tokens.admin.tokenId,
-        PROXMOX_TOKEN_SECRET: sim.tokens.admin.secret,
-        PROXMOX_CA_FILE: `${dir}/ca.pem`,
-        PROXMOX_MCP_LOG_LEVEL: "debug",
-      },
+      env: await simServerEnv(sim, dir),
       clearEnv: true,
       cwd: dir,
       stdin: "piped",

@@ -225,3 +225,19 @@ export function fakeSleep(): { sleep: (ms: number, signal?: AbortSignal) => Prom
     },
   };
 }
+
+/** A TCP listener that accepts connections and never sends a byte (a hung pveproxy). */
+export function silentListener(): { port: number; close: () => void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) held.push(conn);
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close: () => {
+      listener.close();
+      for (const c of held) c.close();
+    },
+  };
+}

@@ -5,25 +5,9 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { createPveClient, type PveClientOptions } from "../../src/pve/client.ts";
 import type { PveCallRecord } from "../../src/pve/types.ts";
-import { caught, fakeSleep, ok, startFakePve, testCert } from "./fake_pve.ts";
+import { caught, fakeSleep, ok, silentListener, startFakePve, testCert } from "./fake_pve.ts";
 
 const TOKEN = { tokenId: "monitor@pve!mcp", tokenSecret: "11111111-2222-3333-4444-555555555555" };
-
-/** A TCP listener that accepts connections and never sends a byte (a hung pveproxy). */
-function silentListener(): { port: number; close: () => void } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  (async () => {
-    for await (const conn of listener) held.push(conn);
-  })().catch(() => {});
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    close: () => {
-      listener.close();
-      for (const c of held) c.close();
-    },
-  };
-}
 
 async function clientFor(port: number, extra: Partial<PveClientOptions>) {
   const cert = await testCert();
